@@ -1,0 +1,47 @@
+# mtproto-proxy: build, test and operate the Bun re-implementation of Telegram's MTProxy.
+# Every target installs what it needs (a pinned Bun, the locked packages) on a fresh machine.
+
+BUN_VERSION := 1.4.5
+BIN := dist/mtproto-proxy
+SOURCES := $(shell find src -name '*.ts' 2>/dev/null) package.json bun.lock
+
+.PHONY: all deps build test typecheck run smoke stability bench docker clean
+
+all: build
+
+# Install the pinned Bun when it is missing or another version, then the locked packages.
+deps: node_modules/.installed
+node_modules/.installed: package.json bun.lock
+	@scripts/ensure-bun.sh $(BUN_VERSION)
+	bun install --frozen-lockfile
+	@touch $@
+
+build: $(BIN)
+$(BIN): node_modules/.installed $(SOURCES)
+	@mkdir -p dist
+	bun build --compile --outfile $(BIN) src/main.ts
+
+typecheck: deps
+	bun x tsc --noEmit
+
+# What CI runs: typecheck, build, then every test (unit and compiled-binary) with one closing line.
+test: deps
+	@scripts/test.sh
+
+run: build
+	@scripts/run.sh
+
+smoke: build
+	@scripts/smoke.sh
+
+stability: build
+	@scripts/stability.sh
+
+bench: build
+	@scripts/bench.sh
+
+docker:
+	docker build -f docker/Dockerfile -t mtproto-proxy .
+
+clean:
+	rm -rf dist node_modules
