@@ -1,0 +1,240 @@
+// Proxy operations on the middle-end link after the handshake (backend-rpc.md §9): RPC_PROXY_REQ
+// encoding as forward_tcp_query / forward_mtproto_packet build it (mtproto-proxy.c), and decoding of
+// what the ME sends, with process_client_packet's exact size rules.
+import type { ClientTransport } from "../proxy/middle-contract.ts";
+import type { Endpoint } from "./address.ts";
+import {
+  CODE_req_DH_params,
+  CODE_req_pq,
+  CODE_req_pq_multi,
+  CODE_set_client_DH_params,
+  MIN_ENCRYPTED_PACKET,
+  MIN_PACKET,
+  RPC_CLOSE_CONN,
+  RPC_CLOSE_EXT,
+  RPC_F_COMPACT,
+  RPC_F_EXT_SERVER_MAGIC,
+  RPC_F_EXTMODE2,
+  RPC_F_HAS_AD_TAG,
+  RPC_F_MEDIUM,
+  RPC_F_NOT_ENCRYPTED,
+  RPC_F_QUICKACK,
+  RPC_PING,
+  RPC_PONG,
+  RPC_PROXY_ANS,
+  RPC_PROXY_REQ,
+  RPC_SIMPLE_ACK,
+  TL_PROXY_TAG,
+} from "./constants.ts";
+
+export type PacketClass = "encrypted" | "unencrypted" | "invalid";
+
+/**
+ * forward_mtproto_packet's filter: ≥ 28 bytes and aligned; encrypted (auth_key_id ≠ 0) needs ≥ 56;
+ * unencrypted needs a sane inner length and one of the four key-exchange functions.
+ */
+export function classifyClientPacket(p: Uint8Array): PacketClass {
+  const len = p.length;
+  if (len < MIN_PACKET || len & 3) return "invalid";
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  if (dv.getUint32(0, true) !== 0 || dv.getUint32(4, true) !== 0) return len < MIN_ENCRYPTED_PACKET ? "invalid" : "encrypted";
+  const inner = dv.getInt32(16, true);
+  if (inner + 20 > len || inner < 20) return "invalid";
+  const fn = dv.getUint32(20, true);
+  return fn === CODE_req_pq || fn === CODE_req_pq_multi || fn === CODE_req_DH_params || fn === CODE_set_client_DH_params
+    ? "unencrypted"
+    : "invalid";
+}
+
+/** Flags as C computes them for a TCP (ext-server) client; RPC_F_PAD is never sent (ext_rpcs_execute). */
+export function proxyReqFlags(transport: ClientTransport, kind: PacketClass, quickAck: boolean, hasTag: boolean): number {
+  let f = (transport === "abridged" ? RPC_F_COMPACT : RPC_F_MEDIUM) | RPC_F_EXTMODE2 | RPC_F_EXT_SERVER_MAGIC;
+  if (kind === "unencrypted") f |= RPC_F_NOT_ENCRYPTED;
+  if (quickAck) f |= RPC_F_QUICKACK;
+  if (hasTag) f |= RPC_F_HAS_AD_TAG;
+  return f >>> 0;
+}
+
+/** TL string: short form (1 length byte) below 254 bytes, else fe + 3-byte length; padded to 4. */
+export function tlStringLength(n: number): number {
+  return (((n < 254 ? 1 : 4) + n + 3) >> 2) << 2;
+}
+
+function writeTlString(out: Uint8Array, off: number, s: Uint8Array): number {
+  let o = off;
+  if (s.length < 254) out[o++] = s.length;
+  else {
+    out[o++] = 0xfe;
+    out[o++] = s.length & 0xff;
+    out[o++] = (s.length >> 8) & 0xff;
+    out[o++] = (s.length >> 16) & 0xff;
+  }
+  out.set(s, o);
+  o += s.length;
+  const end = off + tlStringLength(s.length);
+  out.fill(0, o, end);
+  return end;
+}
+
+function writeIp16(out: Uint8Array, off: number, e: Endpoint): void {
+  if (e.ipv4) {
+    out.fill(0, off, off + 10);
+    out[off + 10] = 0xff;
+    out[off + 11] = 0xff;
+    out[off + 12] = e.ipv4 >>> 24;
+    out[off + 13] = (e.ipv4 >>> 16) & 0xff;
+    out[off + 14] = (e.ipv4 >>> 8) & 0xff;
+    out[off + 15] = e.ipv4 & 0xff;
+  } else out.set(e.ipv6.subarray(0, 16), off);
+}
+
+//  0 type | 4 flags | 8 ext_conn_id i64 | 16 client ip(16) | 32 client port i32 |
+//  36 proxy ip(16) | 52 proxy port i32 | [56 extra_size | 60 extra: TL_PROXY_TAG, string(tag)] | payload
+export interface ProxyReqHead {
+  flags: number;
+  connId: bigint;
+  client: Endpoint;
+  /** The local address the client reached, NAT-translated already for IPv4. */
+  proxy: Endpoint;
+  /** The -P tag; written only when flags has HAS_AD_TAG. */
+  tag: Uint8Array | null;
+}
+
+/** Everything of RPC_PROXY_REQ before the client's payload (the payload goes in as a second part). */
+export function encodeProxyReqHead(h: ProxyReqHead): Uint8Array {
+  const withTag = (h.flags & RPC_F_HAS_AD_TAG) !== 0 && h.tag !== null;
+  const extraLen = withTag ? 4 + tlStringLength(h.tag!.length) : 0;
+  const hasExtra = (h.flags & 0xc) !== 0;
+  const out = new Uint8Array(56 + (hasExtra ? 4 + extraLen : 0));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, RPC_PROXY_REQ, true);
+  dv.setUint32(4, h.flags >>> 0, true);
+  dv.setBigInt64(8, h.connId, true);
+  writeIp16(out, 16, h.client);
+  dv.setInt32(32, h.client.port, true);
+  writeIp16(out, 36, h.proxy);
+  dv.setInt32(52, h.proxy.port, true);
+  if (hasExtra) {
+    dv.setInt32(56, extraLen, true);
+    if (withTag) {
+      dv.setUint32(60, TL_PROXY_TAG, true);
+      writeTlString(out, 64, h.tag!);
+    }
+  }
+  return out;
+}
+
+/** The fields of a received RPC_PROXY_REQ (the fake ME records these). */
+export interface ProxyReqFields {
+  flags: number;
+  connId: bigint;
+  clientIp: Uint8Array;
+  clientPort: number;
+  proxyIp: Uint8Array;
+  proxyPort: number;
+  /** The TL_PROXY_TAG string when present. */
+  tag: Uint8Array | null;
+  extra: Uint8Array | null;
+  payload: Uint8Array;
+}
+
+export function decodeProxyReq(body: Uint8Array): ProxyReqFields | null {
+  if (body.length < 56) return null;
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (dv.getUint32(0, true) !== RPC_PROXY_REQ) return null;
+  const flags = dv.getUint32(4, true);
+  let off = 56;
+  let extra: Uint8Array | null = null;
+  let tag: Uint8Array | null = null;
+  if (flags & 0xc) {
+    if (body.length < 60) return null;
+    const n = dv.getInt32(56, true);
+    if (n < 0 || n & 3 || 60 + n > body.length) return null;
+    extra = body.slice(60, 60 + n);
+    off = 60 + n;
+    if (n >= 8 && dv.getUint32(60, true) === TL_PROXY_TAG) {
+      const l = body[64]!;
+      if (l < 254 && 65 + l <= off) tag = body.slice(65, 65 + l);
+    }
+  }
+  return {
+    flags,
+    connId: dv.getBigInt64(8, true),
+    clientIp: body.slice(16, 32),
+    clientPort: dv.getInt32(32, true),
+    proxyIp: body.slice(36, 52),
+    proxyPort: dv.getInt32(52, true),
+    tag,
+    extra,
+    payload: body.subarray(off),
+  };
+}
+
+export type MiddlePacket =
+  | { type: "proxy-ans"; flags: number; connId: bigint; payload: Uint8Array }
+  | { type: "simple-ack"; connId: bigint; confirm: number }
+  | { type: "close-ext"; connId: bigint }
+  | { type: "ping"; id: Uint8Array }
+  | { type: "pong" }
+  /** Wrong sizes and unknown ops are ignored by C (logged at -v). */
+  | { type: "ignored"; op: number; length: number };
+
+export function decodeMiddlePacket(body: Uint8Array): MiddlePacket {
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const op = body.length >= 4 ? dv.getUint32(0, true) : 0;
+  const n = body.length;
+  switch (op) {
+    case RPC_PROXY_ANS:
+      if (n >= 16) return { type: "proxy-ans", flags: dv.getInt32(4, true), connId: dv.getBigInt64(8, true), payload: body.subarray(16) };
+      break;
+    case RPC_SIMPLE_ACK:
+      if (n === 16) return { type: "simple-ack", connId: dv.getBigInt64(4, true), confirm: dv.getUint32(12, true) };
+      break;
+    case RPC_CLOSE_EXT:
+      if (n === 12) return { type: "close-ext", connId: dv.getBigInt64(4, true) };
+      break;
+    case RPC_PING:
+      if (n === 12) return { type: "ping", id: body.slice(4, 12) };
+      break;
+    case RPC_PONG:
+      return { type: "pong" };
+  }
+  return { type: "ignored", op, length: n };
+}
+
+function opWithId(op: number, id: bigint | Uint8Array): Uint8Array {
+  const out = new Uint8Array(12);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, op, true);
+  if (typeof id === "bigint") dv.setBigInt64(4, id, true);
+  else out.set(id.subarray(0, 8), 4);
+  return out;
+}
+
+export const encodeCloseConn = (connId: bigint): Uint8Array => opWithId(RPC_CLOSE_CONN, connId);
+export const encodeCloseExt = (connId: bigint): Uint8Array => opWithId(RPC_CLOSE_EXT, connId);
+export const encodePing = (id: bigint | Uint8Array): Uint8Array => opWithId(RPC_PING, id);
+export const encodePong = (id: bigint | Uint8Array): Uint8Array => opWithId(RPC_PONG, id);
+
+export function encodeProxyAnsHead(flags: number, connId: bigint): Uint8Array {
+  const out = new Uint8Array(16);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, RPC_PROXY_ANS, true);
+  dv.setInt32(4, flags | 0, true);
+  dv.setBigInt64(8, connId, true);
+  return out;
+}
+
+export function encodeSimpleAck(connId: bigint, confirm: number): Uint8Array {
+  const out = new Uint8Array(16);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, RPC_SIMPLE_ACK, true);
+  dv.setBigInt64(4, connId, true);
+  dv.setUint32(12, confirm >>> 0, true);
+  return out;
+}
+
+/** For decoded middle packets that identify a client: the 8 raw id bytes are echoed in CLOSE_CONN. */
+export function isConnPacket(p: MiddlePacket): p is Extract<MiddlePacket, { connId: bigint }> {
+  return p.type === "proxy-ans" || p.type === "simple-ack" || p.type === "close-ext";
+}
