@@ -1,4 +1,71 @@
-// Composition root: argv → options → config → start the supervisor or a worker.
+// Composition root: argv → options → the server (or a citty subcommand).
 // The only file that reads process.argv/env or calls process.exit (STYLE.md).
-console.error("mtproto-proxy: not yet wired");
-process.exit(1);
+import { CliError, ConfigError } from "./errors.ts";
+import { isSubcommand, isVersionRequest, runSubcommand } from "./cli/command.ts";
+import { CommandLineError } from "./cli/command-line-error.ts";
+import { OPTIONS } from "./cli/options.ts";
+import { parseCommandLine } from "./cli/parse-args.ts";
+import { usageText } from "./cli/usage.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { startServer } from "./server.ts";
+import { FULL_VERSION_STR } from "./version.ts";
+
+/** argv[0] as C's progname sees it: the binary as invoked, or the script under `bun`. */
+function programName(): string {
+  const script = process.argv[1] ?? "";
+  return script.startsWith("/$bunfs/") || script === "" ? process.argv0 : script;
+}
+
+const writeOut = (text: string) => void process.stdout.write(text);
+const writeErr = (text: string) => void process.stderr.write(text);
+
+/** Reports a user error the way C does and returns its exit code; never a stack trace. */
+function reportError(e: unknown, log: Logger, argv0: string): number {
+  if (e instanceof CommandLineError) {
+    for (const line of e.lines) {
+      if (line.via === "stderr") writeErr(`${line.text}\n`);
+      else log.info(line.text);
+    }
+  } else if (e instanceof CliError || e instanceof ConfigError) {
+    log.info(e.message);
+  } else {
+    log.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+  if (e instanceof CliError && e.showUsage) writeOut(usageText(argv0, FULL_VERSION_STR, OPTIONS));
+  return e.exitCode;
+}
+
+/** The exit code, or null while the server runs (it ends the process through its own shutdown path). */
+async function main(): Promise<number | null> {
+  const argv = process.argv.slice(2);
+  if (isVersionRequest(argv)) {
+    writeOut(`${FULL_VERSION_STR}\n`);
+    return 0;
+  }
+  if (isSubcommand(argv)) return runSubcommand(argv, { stdout: writeOut, stderr: writeErr });
+
+  const argv0 = programName();
+  const early = createLogger({ verbosity: 0 });
+  early.info(`Invoking engine ${FULL_VERSION_STR}`);
+
+  const parsed = parseCommandLine(argv, argv0, { posixlyCorrect: process.env.POSIXLY_CORRECT !== undefined });
+  if (parsed.kind === "help") {
+    writeOut(usageText(argv0, FULL_VERSION_STR, OPTIONS));
+    return 2;
+  }
+  if (parsed.kind === "error") return reportError(parsed.error, early, argv0);
+
+  const options = parsed.options;
+  const log = createLogger({ verbosity: options.verbosity });
+  if (options.configFile !== null) log.info(`config_filename = '${options.configFile}'`);
+  try {
+    await startServer(options, log);
+    return null;
+  } catch (e) {
+    return reportError(e, log, argv0);
+  }
+}
+
+const code = await main();
+if (code !== null) process.exit(code);

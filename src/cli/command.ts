@@ -1,0 +1,60 @@
+// The citty side of the command line: subcommands (generate-secret, link, doctor), meta and --version.
+// C has neither; the proxy's own options go through cli/getopt.ts because citty cannot match getopt_long.
+// Nothing here exits the process: main.ts turns the returned code into process.exit.
+import { defineCommand, renderUsage, runCommand, type CommandDef, type SubCommandsDef } from "citty";
+import { CliError } from "../errors.ts";
+import { FULL_VERSION_STR, VERSION_STR } from "../version.ts";
+
+/**
+ * Subcommands, loaded lazily so the proxy itself never pays for them. A new one is one entry here;
+ * its file exports a citty `defineCommand(...)` as default.
+ */
+export const SUBCOMMANDS: SubCommandsDef = {};
+
+export interface CommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export function createRootCommand(subCommands: SubCommandsDef = SUBCOMMANDS): CommandDef {
+  return defineCommand({
+    meta: { name: "mtproto-proxy", version: FULL_VERSION_STR, description: `Telegram MTProto proxy (${VERSION_STR})` },
+    subCommands,
+  });
+}
+
+/** `mtproto-proxy --version` (alone, as citty treats it). C has no --version: a deliberate extension. */
+export function isVersionRequest(argv: readonly string[]): boolean {
+  return argv.length === 1 && argv[0] === "--version";
+}
+
+/** argv[0] names a subcommand. Anything else is the C command line. */
+export function isSubcommand(argv: readonly string[], subCommands: SubCommandsDef = SUBCOMMANDS): boolean {
+  return argv.length > 0 && Object.hasOwn(subCommands, argv[0]!);
+}
+
+/** Runs a subcommand through citty; returns the exit code (the command's numeric result, else 0). */
+export async function runSubcommand(argv: readonly string[], io: CommandIo, subCommands: SubCommandsDef = SUBCOMMANDS): Promise<number> {
+  const root = createRootCommand(subCommands);
+  try {
+    const rest = argv.slice(1);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      const sub = await resolve(subCommands[argv[0]!]);
+      io.stdout(`${await renderUsage(sub, root)}\n`);
+      return 0;
+    }
+    const { result } = await runCommand(root, { rawArgs: [...argv] });
+    return typeof result === "number" ? result : 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+async function resolve<T>(v: T | Promise<T> | (() => T) | (() => Promise<T>)): Promise<T> {
+  return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
+}
