@@ -1,0 +1,104 @@
+// One client connection after the handshake: TLS records → CTR decrypt → framing on the way in,
+// framing → CTR encrypt → TLS records on the way out, with one cap on buffered bytes.
+// Mirrors the C pipeline cpu_tcp_aes_crypto_ctr128_decrypt_input → tcp_rpcs_compact_parse_execute and
+// tcp_rpc_write_packet_compact → cpu_tcp_aes_crypto_ctr128_encrypt_output; cap = check_conn_buffers (§3.7).
+
+import type { CtrStream } from "../crypto/aes.ts";
+import type { RandomSource } from "../crypto/random.ts";
+import {
+  MAX_CONNECTION_BUFFER_BYTES,
+  protocolError,
+  type ClientTransport,
+  type DecodeResult,
+} from "./codec.ts";
+import { createFrameDecoder } from "./frame-decoder.ts";
+import { createFrameEncoder } from "./frame-encoder.ts";
+import { createTlsRecordReader, encodeTlsRecords, TLS_RECORD_PAYLOAD_DEFAULT } from "./faketls-records.ts";
+
+export interface ClientStackOptions {
+  readonly transport: ClientTransport;
+  /** From acceptObfuscated2: read stream at offset 64, write stream at 0. */
+  readonly readCipher: CtrStream;
+  readonly writeCipher: CtrStream;
+  /** Fake-TLS wrapping, or null for plain obfuscated2. */
+  readonly tls: null | {
+    /** Payload bytes of the first client record left after the init (FirstFlight.recordRemaining). */
+    readonly recordRemaining: number;
+    /** 1425 for C parity, 16384 by default. */
+    readonly maxRecordPayload?: number;
+  };
+  readonly random: RandomSource;
+  /** Close when more than this is buffered for the connection (in + out); C: 32 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Bytes the session's write queue still holds towards the client (counted in the cap). */
+  readonly outboundBytes?: () => number;
+}
+
+export interface ClientStack {
+  /** Raw bytes from the socket (after the handshake) → whole packets, or an error to close on. */
+  decode(chunk: Uint8Array): DecodeResult;
+  /** Queues one RPC_PROXY_ANS payload (or a pong) for the next flush. */
+  queuePacket(payload: Uint8Array): void;
+  /** Queues the quick ack for RPC_SIMPLE_ACK `confirm`. */
+  queueQuickAck(token: number): void;
+  /** Frames → one CTR pass → TLS records: the bytes for one socket write, or null if nothing is queued. */
+  flush(): Uint8Array | null;
+  /** Inbound bytes held by the layers plus outbound bytes queued and not flushed. */
+  readonly bufferedBytes: number;
+}
+
+export function createClientStack(opts: ClientStackOptions): ClientStack {
+  const frames = createFrameDecoder(opts.transport);
+  const encoder = createFrameEncoder(opts.transport, opts.random);
+  const records = opts.tls ? createTlsRecordReader(opts.tls.recordRemaining) : null;
+  const maxRecord = opts.tls?.maxRecordPayload ?? TLS_RECORD_PAYLOAD_DEFAULT;
+  const cap = opts.maxBufferedBytes ?? MAX_CONNECTION_BUFFER_BYTES;
+  const { readCipher, writeCipher } = opts;
+  let parts: Uint8Array[] = [];
+  let queued = 0;
+
+  const inbound = (): number => frames.bufferedBytes + (records?.bufferedBytes ?? 0);
+  const overflow = (): boolean => inbound() + queued + (opts.outboundBytes?.() ?? 0) > cap;
+
+  return {
+    decode(chunk) {
+      let cipherText: Uint8Array;
+      let recordError: DecodeResult | null = null;
+      if (records) {
+        const r = records.push(chunk);
+        cipherText = r.payload.length === 1 ? r.payload[0]! : Buffer.concat(r.payload);
+        if (r.kind === "error") recordError = { kind: "error", packets: [], error: r.error };
+      } else {
+        cipherText = chunk;
+      }
+      const result = cipherText.length > 0 ? frames.push(readCipher.update(cipherText)) : { kind: "ok" as const, packets: [] };
+      if (result.kind === "error") return result;
+      if (recordError) return { ...recordError, packets: result.packets };
+      if (overflow()) {
+        return { kind: "error", packets: result.packets, error: protocolError("buffer-overflow", `more than ${cap} bytes buffered`) };
+      }
+      return result;
+    },
+    queuePacket(payload) {
+      const before = parts.length;
+      encoder.packet(payload, parts);
+      for (let i = before; i < parts.length; i++) queued += parts[i]!.length;
+    },
+    queueQuickAck(token) {
+      const before = parts.length;
+      encoder.quickAck(token, parts);
+      for (let i = before; i < parts.length; i++) queued += parts[i]!.length;
+    },
+    flush() {
+      if (queued === 0) return null;
+      const plain = parts.length === 1 ? parts[0]! : Buffer.concat(parts, queued);
+      parts = [];
+      queued = 0;
+      const cipherText = writeCipher.update(plain);
+      return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
+    },
+    get bufferedBytes() {
+      return inbound() + queued;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The shared contract of the client-facing codec layers (STYLE.md "Codec stack"): decoders turn
+// hostile bytes into values (packets, need-more or a ProtocolError), never throws.
+// Limits mirror net-tcp-rpc-ext-server.c: tcp_rpcs_compact_parse_execute (client-side.md §3).
+
+export type ClientTransport = "abridged" | "intermediate" | "padded";
+
+/** MAX_POST_SIZE = 262144*4 - 4096 (mtproto-proxy.c: ext_rpc_methods.max_packet_len), §3.5. */
+export const MAX_PACKET_LEN = 1_044_480;
+/** MAX_CONNECTION_BUFFER_SPACE = 1 << 25 (mtproto-proxy.c: check_conn_buffers), §3.7 step 1. */
+export const MAX_CONNECTION_BUFFER_BYTES = 1 << 25;
+
+export type ProtocolErrorCode =
+  | "bad-length" // zero length, bit 30, not a multiple of 4, padded 1..3
+  | "overlong-abridged" // 0x7f header carrying < 0x7f words
+  | "too-long" // over MAX_PACKET_LEN
+  | "bad-tls-header" // a record that is not 17 03 03, or a bad first flight
+  | "short-first-record" // first application-data record < 64 bytes
+  | "buffer-overflow"; // more than the per-connection byte cap is buffered
+
+export interface ProtocolError {
+  readonly code: ProtocolErrorCode;
+  readonly message: string;
+}
+
+export function protocolError(code: ProtocolErrorCode, message: string): ProtocolError {
+  return { code, message };
+}
+
+/** One whole MTProto transport packet from the client. */
+export interface ClientPacket {
+  readonly payload: Uint8Array;
+  /** The frame's quick-ack bit (RPC_PROXY_REQ flag 0x80000000). */
+  readonly quickAck: boolean;
+}
+
+/** Packets decoded before an error are still delivered: C executes them before failing. */
+export type DecodeResult =
+  | { readonly kind: "ok"; readonly packets: ClientPacket[] }
+  | { readonly kind: "error"; readonly packets: ClientPacket[]; readonly error: ProtocolError };
+
+/** An incremental decoder over arbitrarily chunked input. The pushed chunk now belongs to it. */
+export interface FrameDecoder {
+  push(chunk: Uint8Array): DecodeResult;
+  /** Bytes held while waiting for the rest of a frame. */
+  readonly bufferedBytes: number;
+}
