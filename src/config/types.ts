@@ -30,7 +30,7 @@ export interface ProxyConfig {
   readonly defaultClusterId: number;
   /** Every distinct target, in first-seen order. */
   readonly targets: readonly ConfigTarget[];
-  /** `timeout <ms>;` value, stored and unused as in C (0 when absent). */
+  /** `timeout <ms>;` value, stored and unused as in C (300 when absent: preinit_config's 0.3 s). */
   readonly timeoutMs: number;
   /** Metadata for /stats and reload reporting. */
   readonly meta: ConfigMeta;
