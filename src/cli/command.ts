@@ -37,13 +37,14 @@ export function isSubcommand(argv: readonly string[], subCommands: SubCommandsDe
 export async function runSubcommand(argv: readonly string[], io: CommandIo, subCommands: SubCommandsDef = SUBCOMMANDS): Promise<number> {
   const root = createRootCommand(subCommands);
   try {
+    const sub = await resolve(subCommands[argv[0]!]!);
     const rest = argv.slice(1);
     if (rest.includes("--help") || rest.includes("-h")) {
-      const sub = await resolve(subCommands[argv[0]!]);
       io.stdout(`${await renderUsage(sub, root)}\n`);
       return 0;
     }
-    const { result } = await runCommand(root, { rawArgs: [...argv] });
+    // Run it directly (not through the root) so its result can become the exit code.
+    const { result } = await runCommand(sub, { rawArgs: rest });
     return typeof result === "number" ? result : 0;
   } catch (e) {
     if (e instanceof CliError) {

@@ -252,7 +252,7 @@ export const OPTIONS: readonly OptionDef[] = [
   {
     val: 373, long: "address", arg: "required", help: "tries to bind socket only to specified address",
     apply(o, v) {
-      if (!isIpv4Literal(arg(v))) return cliFail(`Can not convert '${v}' to ip addr: not an IPv4 address`, 4, false);
+      if (!isIpv4Literal(arg(v))) return cliFail(`Can not convert '${v}' to ip addr: Success`, 4, false);
       o.address = arg(v);
     },
   },

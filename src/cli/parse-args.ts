@@ -55,7 +55,11 @@ export function parseCommandLine(argv: readonly string[], argv0: string, readFil
   o.configFile = positionals[0] ?? null;
 
   if (o.domains.length > 0 && o.secrets.length === 0) {
-    return { kind: "error", error: cliFail("You must specify at least one mtproto-secret to use when using TLS-transport", 2, false) };
+    // C finds this in mtfront_pre_init, after logging the config file name (and the -M advice).
+    const lines = o.configFile === null ? [] : [`config_filename = '${o.configFile}'`];
+    if (o.workers > 0) lines.push("It is recommended to not use workers with TLS-transport");
+    lines.push("You must specify at least one mtproto-secret to use when using TLS-transport");
+    return { kind: "error", error: cliFail(lines, 2, false) };
   }
 
   Object.freeze(o.secrets);
