@@ -1,0 +1,469 @@
+// One middle-end connection: staged handshake (nonce → keys → handshake → ready), one CBC chain per
+// direction, per-event coalesced writes, conn-id routing to client sinks. Mirrors net-tcp-rpc-client.c
+// (tcp_rpcc_*), rpcc_execute / process_client_packet / mtfront_client_close in mtproto-proxy.c.
+import { createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
+import type { RandomSource } from "../crypto/random.ts";
+import { WriteQueue } from "../io/write-queue.ts";
+import type { Logger } from "../log.ts";
+import type { ClientInfo, ClientSink, MiddleRoute } from "../proxy/middle-contract.ts";
+import { toEndpoint, type Endpoint, type NatTable } from "./address.ts";
+import { CONNECT_TIMEOUT_MS, RPCF_USE_CRC32C, SEQ_HANDSHAKE } from "./constants.ts";
+import type { MiddleCounters } from "./counters.ts";
+import { FrameDecoder, FrameEncoder, type FrameBody } from "./frame.ts";
+import { checkMiddleHandshake, encodeHandshake, encodeHandshakeError, peerPidOf, type ProcessId } from "./handshake.ts";
+import { deriveLinkKeys } from "./keys.ts";
+import { checkMiddleNonce, decodeNonce, encodeNonce } from "./nonce.ts";
+import type { MiddleConnector, MiddleSocket } from "./socket.ts";
+import {
+  classifyClientPacket,
+  decodeMiddlePacket,
+  encodeCloseConn,
+  encodePing,
+  encodePong,
+  encodeProxyReqHead,
+  proxyReqFlags,
+} from "./wire.ts";
+
+export interface ProxySecret {
+  bytes: Uint8Array;
+  /** First 4 bytes, u32 LE (main_secret.key_signature). */
+  keySelect: number;
+}
+
+export interface ConnectionSettings {
+  secret: ProxySecret;
+  nat: NatTable;
+  proxyTag: Uint8Array | null;
+  /** Our process id; ip 0 means "the local IPv4 of this connection unless loopback" (init_client_PID). */
+  pid: ProcessId;
+  connector: MiddleConnector;
+  log: Logger;
+  counters: MiddleCounters;
+  random: RandomSource;
+  nowMs: () => number;
+  unixSec: () => number;
+  /** C: 3 s from socket creation, reset when TCP connects. */
+  handshakeTimeoutMs?: number;
+  /** Beyond C: ping the ME this often once ready (0 = never). */
+  pingIntervalMs: number;
+  /** Beyond C: close when nothing arrived for this long (0 = never). */
+  silenceTimeoutMs: number;
+  /** send() returns false above this many queued outbound bytes. */
+  highWaterBytes: number;
+  lowWaterBytes: number;
+  /** A client whose queue towards it exceeds this is closed rather than stall the link. */
+  maxClientPendingBytes: number;
+  /** Above this many queued outbound bytes new queries close their client instead. */
+  maxQueuedBytes: number;
+}
+
+export interface ConnectionEvents {
+  ready(c: MiddleConnection): void;
+  closed(c: MiddleConnection, reason: string): void;
+}
+
+type Stage = "connecting" | "nonce" | "handshake" | "ready" | "closed";
+
+/** The largest ME→proxy packet we buffer; C has no limit, we refuse to buffer without bound. */
+const MAX_INBOUND_PACKET = 16 << 20;
+
+export class MiddleConnection {
+  readonly target: { host: string; port: number };
+  #stage: Stage = "connecting";
+  #socket: MiddleSocket | null = null;
+  #queue: WriteQueue | null = null;
+  readonly #encoder = new FrameEncoder();
+  readonly #decoder = new FrameDecoder(MAX_INBOUND_PACKET);
+  #cipher: CbcStream | null = null;
+  #decipher: CbcStream | null = null;
+  #batch: FrameBody[] = [];
+  #batchBytes = 0;
+  #flushScheduled = false;
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+  #nonceTs = 0;
+  #nonce: Uint8Array = new Uint8Array(16);
+  #sender: ProcessId;
+  #local: Endpoint | null = null;
+  #handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #lastInboundMs = 0;
+  readonly #bindings = new Map<bigint, Binding>();
+  readonly #drainWaiters = new Set<Binding>();
+  readonly #s: ConnectionSettings;
+  readonly #events: ConnectionEvents;
+
+  constructor(target: { host: string; port: number }, settings: ConnectionSettings, events: ConnectionEvents) {
+    this.target = target;
+    this.#s = settings;
+    this.#events = events;
+    this.#sender = settings.pid;
+  }
+
+  get stage(): Stage {
+    return this.#stage;
+  }
+  get isReady(): boolean {
+    return this.#stage === "ready";
+  }
+  /** TCP is up (C: an "active" outbound connection for the reconnect back-off). */
+  get isConnected(): boolean {
+    return this.#stage !== "connecting" && this.#stage !== "closed";
+  }
+  get boundClients(): number {
+    return this.#bindings.size;
+  }
+  get queuedBytes(): number {
+    return this.#batchBytes + (this.#queue?.pendingBytes ?? 0);
+  }
+
+  start(): void {
+    this.#armHandshakeTimer();
+    this.#s.connector(this.target, {
+      open: (sock) => this.#onOpen(sock),
+      data: (chunk) => this.#onData(chunk),
+      drain: () => this.#queue?.flush(),
+      close: (reason) => this.close(reason || "closed by middle-end"),
+    });
+  }
+
+  /** Registers a client on this connection (backend-rpc.md §10.6); the caller checked readiness. */
+  bind(connId: bigint, client: ClientInfo, sink: ClientSink, onDrain: () => void): Binding {
+    const b = new Binding(this, connId, client, sink, onDrain, this.#s.nat);
+    this.#bindings.set(connId, b);
+    return b;
+  }
+
+  // ---- outbound
+
+  /** One client packet as RPC_PROXY_REQ; false = over the high-water mark, wait for onDrain. */
+  forward(b: Binding, packet: Uint8Array, quickAck: boolean): boolean {
+    const c = this.#s.counters;
+    if (!b.alive || this.#stage !== "ready") {
+      c.droppedQueries++;
+      return true;
+    }
+    const kind = classifyClientPacket(packet);
+    if (kind === "invalid") {
+      c.invalidQueries++;
+      return true;
+    }
+    if (this.queuedBytes + packet.length > this.#s.maxQueuedBytes) {
+      c.clientsClosedCongested++;
+      this.#dropBinding(b, true, "middle-end link congested");
+      return true;
+    }
+    const tag = this.#s.proxyTag;
+    const head = encodeProxyReqHead({
+      flags: proxyReqFlags(b.client.transport, kind, quickAck, tag !== null),
+      connId: b.connId,
+      client: b.clientEndpoint,
+      proxy: b.proxyEndpoint,
+      tag,
+    });
+    b.announced = true;
+    c.forwardedQueries++;
+    this.#enqueue([head, packet], head.length + packet.length);
+    if (this.queuedBytes > this.#s.highWaterBytes) {
+      this.#drainWaiters.add(b);
+      return false;
+    }
+    return true;
+  }
+
+  /** The client went away: RPC_CLOSE_CONN if the ME ever saw the id. */
+  unbind(b: Binding): void {
+    if (this.#bindings.get(b.connId) !== b) return;
+    this.#bindings.delete(b.connId);
+    this.#drainWaiters.delete(b);
+    if (b.announced && this.#stage === "ready") this.#enqueue(encodeCloseConn(b.connId), 12);
+  }
+
+  #enqueue(body: FrameBody, bytes: number): void {
+    this.#batch.push(body);
+    this.#batchBytes += bytes + 12;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushTask);
+    }
+  }
+
+  // Everything produced during one event: one frame run, one pad, one encryption, one write.
+  #flush(): void {
+    const q = this.#queue;
+    if (this.#batch.length === 0 || !q || this.#stage === "closed") return;
+    const plain = this.#encoder.encode(this.#batch, this.#cipher !== null);
+    this.#batch = [];
+    this.#batchBytes = 0;
+    q.write(this.#cipher ? this.#cipher.update(plain) : plain);
+    if (this.#drainWaiters.size > 0 && !q.isAboveHighWater && this.queuedBytes <= this.#s.highWaterBytes) this.#wakeDrainWaiters();
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiters = [...this.#drainWaiters];
+    this.#drainWaiters.clear();
+    for (const b of waiters) if (b.alive) b.onDrain();
+  }
+
+  // ---- handshake
+
+  #armHandshakeTimer(): void {
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = setTimeout(() => {
+      this.#s.counters.handshakeFailures++;
+      this.close(this.#stage === "connecting" ? "connect timeout" : "handshake timeout");
+    }, this.#s.handshakeTimeoutMs ?? CONNECT_TIMEOUT_MS);
+  }
+
+  #onOpen(sock: MiddleSocket): void {
+    if (this.#stage === "closed") {
+      sock.terminate();
+      return;
+    }
+    this.#socket = sock;
+    this.#queue = new WriteQueue(sock, {
+      flushMode: "immediate",
+      highWaterMark: this.#s.highWaterBytes,
+      lowWaterMark: this.#s.lowWaterBytes,
+      maxPendingBytes: Math.max(this.#s.maxQueuedBytes, this.#s.highWaterBytes) * 2,
+      onLow: () => this.#wakeDrainWaiters(),
+      onClosed: () => this.close("write failed"),
+    });
+    this.#stage = "nonce";
+    this.#lastInboundMs = this.#s.nowMs();
+    this.#armHandshakeTimer(); // C resets the 3 s window when TCP connects
+    this.#local = toEndpoint(sock.localAddress, sock.localPort);
+    if (!this.#sender.ip && this.#local.ipv4 && this.#local.ipv4 !== 0x7f000001) {
+      this.#sender = { ...this.#sender, ip: this.#local.ipv4 };
+    }
+    this.#nonceTs = this.#s.unixSec();
+    this.#nonce = this.#s.random.bytes(16);
+    this.#enqueue(encodeNonce({ keySelect: this.#s.secret.keySelect, ts: this.#nonceTs, nonce: this.#nonce }), 32);
+    this.#flush();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#stage === "closed" || this.#stage === "connecting") return;
+    this.#lastInboundMs = this.#s.nowMs();
+    this.#decoder.push(this.#decipher ? this.#decipher.update(chunk) : chunk);
+    for (;;) {
+      const r = this.#decoder.next();
+      if (r.kind === "need-more") return;
+      if (r.kind === "error") return this.#fail(r.code, r.reason);
+      if (this.#stage === "nonce") this.#onNonce(r.body);
+      else if (this.#stage === "handshake") this.#onHandshake(r.body);
+      else if (this.#stage === "ready") this.#onPacket(r.body);
+      if ((this.#stage as Stage) === "closed") return;
+    }
+  }
+
+  #onNonce(body: Uint8Array): void {
+    const d = decodeNonce(body);
+    if (!d.ok) return this.#fail(d.code, d.reason);
+    const ok = checkMiddleNonce(d.packet, { keySelect: this.#s.secret.keySelect, ts: this.#nonceTs });
+    if (!ok.ok) return this.#fail(ok.code, ok.reason);
+    // tcp_rpcc_start_crypto: nothing may follow the nonce before our handshake went out
+    if (this.#decoder.bufferedBytes > 0) return this.#fail(-6, "bytes after the middle-end nonce");
+    const sock = this.#socket!;
+    const remote = toEndpoint(sock.remoteAddress || this.target.host, sock.remotePort || this.target.port);
+    const local = this.#local!;
+    const nat = this.#s.nat;
+    const keys = deriveLinkKeys(
+      {
+        nonceServer: d.packet.nonce,
+        nonceClient: this.#nonce,
+        clientTs: this.#nonceTs,
+        serverIpv4: nat.translate(remote.ipv4),
+        serverPort: remote.port,
+        clientIpv4: nat.translate(local.ipv4),
+        clientPort: local.port,
+        serverIpv6: remote.ipv6,
+        clientIpv6: local.ipv6,
+        secret: this.#s.secret.bytes,
+      },
+      "client",
+    );
+    this.#cipher = createAesCbcEncryptor(keys.write.key, keys.write.iv);
+    this.#decipher = createAesCbcDecryptor(keys.read.key, keys.read.iv);
+    this.#stage = "handshake";
+    this.#encoder.seq = SEQ_HANDSHAKE;
+    this.#enqueue(encodeHandshake({ flags: RPCF_USE_CRC32C, sender: this.#sender, peer: peerPidOf(remote.ipv4, remote.port) }), 32);
+    this.#flush();
+  }
+
+  #onHandshake(body: Uint8Array): void {
+    const h = checkMiddleHandshake(body, this.#sender, RPCF_USE_CRC32C);
+    if (!h.ok) {
+      if (h.sendError) {
+        this.#enqueue(encodeHandshakeError(h.code, this.#sender), 20);
+        this.#flush();
+      }
+      return this.#fail(h.code, h.reason);
+    }
+    this.#encoder.useCrc32c = this.#decoder.useCrc32c = h.useCrc32c;
+    this.#stage = "ready";
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = null;
+    this.#startKeepalive();
+    this.#s.log.debug(`Connected to RPC Middle-End ${this.target.host}:${this.target.port}${h.useCrc32c ? " (crc32c)" : ""}`);
+    this.#events.ready(this);
+  }
+
+  // ---- tunnel
+
+  #onPacket(body: Uint8Array): void {
+    const p = decodeMiddlePacket(body);
+    const c = this.#s.counters;
+    switch (p.type) {
+      case "proxy-ans": {
+        const b = this.#bindings.get(p.connId);
+        if (!b) {
+          c.droppedResponses++;
+          this.#enqueue(encodeCloseConn(p.connId), 12);
+          return;
+        }
+        c.forwardedResponses++;
+        b.sink.sendPacket(p.payload);
+        if (b.sink.pendingBytes > this.#s.maxClientPendingBytes) {
+          c.clientsClosedSlow++;
+          this.#dropBinding(b, true, "client too slow");
+        }
+        return;
+      }
+      case "simple-ack": {
+        const b = this.#bindings.get(p.connId);
+        if (!b) {
+          c.droppedSimpleAcks++;
+          this.#enqueue(encodeCloseConn(p.connId), 12);
+          return;
+        }
+        c.forwardedSimpleAcks++;
+        b.sink.sendQuickAck(p.confirm);
+        return;
+      }
+      case "close-ext": {
+        const b = this.#bindings.get(p.connId);
+        if (b) {
+          c.closeExtReceived++;
+          this.#dropBinding(b, false, "RPC_CLOSE_EXT");
+        }
+        return;
+      }
+      case "ping":
+        this.#enqueue(encodePong(p.id), 12);
+        return;
+      case "pong":
+        return;
+      case "ignored":
+        c.ignoredPackets++;
+        return;
+    }
+  }
+
+  /** Ends one client from the middle side; `notify` sends RPC_CLOSE_CONN first. */
+  #dropBinding(b: Binding, notify: boolean, reason: string): void {
+    if (notify) this.unbind(b);
+    else {
+      this.#bindings.delete(b.connId);
+      this.#drainWaiters.delete(b);
+    }
+    b.markDead();
+    b.sink.closeFromMiddle(reason);
+  }
+
+  #startKeepalive(): void {
+    const every = this.#s.pingIntervalMs;
+    if (every <= 0) return;
+    this.#pingTimer = setInterval(() => {
+      const silentFor = this.#s.nowMs() - this.#lastInboundMs;
+      if (this.#s.silenceTimeoutMs > 0 && silentFor > this.#s.silenceTimeoutMs) {
+        this.#s.counters.silentClosed++;
+        this.#s.log.info(
+          `middle-end ${this.target.host}:${this.target.port} silent for ${Math.round(silentFor)} ms, closing it and ${this.#bindings.size} bound clients`,
+        );
+        this.close("middle-end silent");
+        return;
+      }
+      this.#enqueue(encodePing(this.#s.random.bytes(8)), 12);
+    }, every);
+  }
+
+  // ---- teardown
+
+  #fail(code: number, reason: string): void {
+    if (this.#stage !== "ready") this.#s.counters.handshakeFailures++;
+    else this.#s.counters.protocolErrors++;
+    this.#s.log.debug(`middle-end ${this.target.host}:${this.target.port}: error ${code}: ${reason}`);
+    this.close(`error ${code}: ${reason}`);
+  }
+
+  /**
+   * Closes the link and every client bound to it (mtfront_client_close: nothing is sent to the ME).
+   * Idempotent. `graceful` flushes what is queued first (used for config removal and shutdown).
+   */
+  close(reason: string, graceful = false): void {
+    if (this.#stage === "closed") return;
+    const wasReady = this.#stage === "ready";
+    if (graceful) this.#flush();
+    this.#stage = "closed";
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#handshakeTimer = this.#pingTimer = null;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const bound = [...this.#bindings.values()];
+    this.#bindings.clear();
+    this.#drainWaiters.clear();
+    if (graceful) this.#queue?.end();
+    else this.#queue?.destroy();
+    if (!graceful) this.#socket?.terminate();
+    if (wasReady) this.#s.log.debug(`Disconnected from RPC Middle-End ${this.target.host}:${this.target.port}: ${reason}`);
+    for (const b of bound) {
+      b.markDead();
+      b.sink.closeFromMiddle(reason);
+    }
+    this.#events.closed(this, reason);
+  }
+}
+
+/** A client's binding (MiddleRoute): its conn id, addresses as RPC_PROXY_REQ carries them. */
+export class Binding implements MiddleRoute {
+  announced = false;
+  #alive = true;
+  readonly clientEndpoint: Endpoint;
+  readonly proxyEndpoint: Endpoint;
+
+  constructor(
+    readonly conn: MiddleConnection,
+    readonly connId: bigint,
+    readonly client: ClientInfo,
+    readonly sink: ClientSink,
+    readonly onDrain: () => void,
+    nat: NatTable,
+  ) {
+    this.clientEndpoint = toEndpoint(client.remoteAddress, client.remotePort);
+    const local = toEndpoint(client.localAddress, client.localPort);
+    // forward_tcp_query translates only the proxy's own IPv4 address
+    this.proxyEndpoint = local.ipv4 ? { ...local, ipv4: nat.translate(local.ipv4) } : local;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  send(packet: Uint8Array, quickAck: boolean): boolean {
+    return this.conn.forward(this, packet, quickAck);
+  }
+
+  close(): void {
+    if (!this.#alive) return;
+    this.#alive = false;
+    this.conn.unbind(this);
+  }
+
+  markDead(): void {
+    this.#alive = false;
+  }
+}

@@ -1,0 +1,74 @@
+// Shared fixtures for the rpc integration tests: a one-cluster config, a recording ClientSink.
+import type { ConfigCluster, ConfigTarget, ProxyConfig } from "../../src/config/types.ts";
+import type { ClientInfo, ClientSink } from "../../src/proxy/middle-contract.ts";
+
+export const SECRET = Buffer.from(Array.from({ length: 128 }, (_, i) => (i * 37 + 11) & 0xff));
+export const KEY_SELECT = SECRET.readUInt32LE(0);
+
+export function target(port: number, min = 2, max = 8, host = "127.0.0.1"): ConfigTarget {
+  return { address: { host, port, family: 4 }, key: `${host}:${port}`, minConnections: min, maxConnections: max };
+}
+
+/** clusters: [id, targets][] in file order. */
+export function makeConfig(clusters: [number, ConfigTarget[]][], defaultClusterId = 0): ProxyConfig {
+  const map = new Map<number, ConfigCluster>();
+  const all = new Map<string, ConfigTarget>();
+  for (const [id, ts] of clusters) {
+    map.set(id, { id, targets: ts });
+    for (const t of ts) if (!all.has(t.key)) all.set(t.key, t);
+  }
+  return {
+    clusters: map,
+    defaultClusterId,
+    targets: [...all.values()],
+    timeoutMs: 0,
+    meta: { fileName: "test.conf", bytes: 0, md5: "", loadedAt: 0 },
+  };
+}
+
+export class RecordingSink implements ClientSink {
+  packets: Uint8Array[] = [];
+  acks: number[] = [];
+  closed: string | null = null;
+  pendingBytes = 0;
+  /** Set to make every answer look queued (a slow client). */
+  growPerPacket = 0;
+  sendPacket(payload: Uint8Array): void {
+    this.packets.push(Buffer.from(payload));
+    this.pendingBytes += this.growPerPacket;
+  }
+  sendQuickAck(confirm: number): void {
+    this.acks.push(confirm);
+  }
+  closeFromMiddle(reason: string): void {
+    this.closed ??= reason;
+  }
+}
+
+export function clientInfo(over: Partial<ClientInfo> = {}): ClientInfo {
+  return {
+    remoteAddress: "203.0.113.77",
+    remotePort: 51234,
+    localAddress: "192.0.2.10",
+    localPort: 443,
+    dc: 2,
+    transport: "abridged",
+    ...over,
+  };
+}
+
+/** A 64-byte encrypted MTProto packet (auth_key_id ≠ 0). */
+export function mtprotoPacket(seed = 1, len = 64): Uint8Array {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) b[i] = (i * 7 + seed) & 0xff;
+  b.writeUInt32LE(0x11223344 + seed, 0);
+  return b;
+}
+
+export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
