@@ -1,6 +1,9 @@
 // Coarse timers for many connections (idle, handshake and ping timeouts): one interval drives a
 // hashed wheel. Arming and refreshing a timer only writes a deadline; an entry is re-bucketed
 // lazily when its slot comes round. Accuracy: never early, up to one tick late.
+// Measured (Bun 1.4.5, bench/io.ts): native setTimeout+refresh() is as cheap (refresh ~25 M/s
+// both, ~120 B heap per timer both, 100k expiries ~25 ms both). The wheel is used for its
+// injectable clock (deterministic tests without fake timers) and one interval per process.
 
 export type Clock = () => number;
 
