@@ -6,8 +6,10 @@ import pkg from "../package.json" with { type: "json" };
 declare const MTPROXY_BUILD_COMMIT: string | undefined;
 declare const MTPROXY_BUILD_TIME: string | undefined;
 
+export const PACKAGE_VERSION: string = pkg.version;
+
 /** C's VERSION_STR ("mtproxy-0.01") counterpart. */
-export const VERSION_STR = `mtproxy-ts-${pkg.version}`;
+export const VERSION_STR = `mtproxy-ts-${PACKAGE_VERSION}`;
 
 /** C's `__DATE__ " " __TIME__`: `Mmm dd yyyy hh:mm:ss`, the day padded with a space. */
 export function formatCompileTime(d: Date): string {

@@ -1,15 +1,18 @@
-// The citty side of the command line: subcommands (generate-secret, link, doctor), meta and --version.
+// The citty side of the command line: subcommands (generate-secret, link; doctor once it exists), meta, --version.
 // C has neither; the proxy's own options go through cli/getopt.ts because citty cannot match getopt_long.
 // Nothing here exits the process: main.ts turns the returned code into process.exit.
 import { defineCommand, renderUsage, runCommand, type CommandDef, type SubCommandsDef } from "citty";
 import { CliError } from "../errors.ts";
-import { FULL_VERSION_STR, VERSION_STR } from "../version.ts";
+import { PACKAGE_VERSION, VERSION_STR } from "../version.ts";
 
 /**
  * Subcommands, loaded lazily so the proxy itself never pays for them. A new one is one entry here;
  * its file exports a citty `defineCommand(...)` as default.
  */
-export const SUBCOMMANDS: SubCommandsDef = {};
+export const SUBCOMMANDS: SubCommandsDef = {
+  "generate-secret": () => import("../commands/generate-secret.ts").then((m) => m.default),
+  link: () => import("../commands/link.ts").then((m) => m.default),
+};
 
 export interface CommandIo {
   stdout(text: string): void;
@@ -18,7 +21,7 @@ export interface CommandIo {
 
 export function createRootCommand(subCommands: SubCommandsDef = SUBCOMMANDS): CommandDef {
   return defineCommand({
-    meta: { name: "mtproto-proxy", version: FULL_VERSION_STR, description: `Telegram MTProto proxy (${VERSION_STR})` },
+    meta: { name: "mtproto-proxy", version: PACKAGE_VERSION, description: `Telegram MTProto proxy (${VERSION_STR})` },
     subCommands,
   });
 }
@@ -40,7 +43,8 @@ export async function runSubcommand(argv: readonly string[], io: CommandIo, subC
     const sub = await resolve(subCommands[argv[0]!]!);
     const rest = argv.slice(1);
     if (rest.includes("--help") || rest.includes("-h")) {
-      io.stdout(`${await renderUsage(sub, root)}\n`);
+      // Plain text, like the rest of our output: citty colours unconditionally.
+      io.stdout(`${(await renderUsage(sub, root)).replace(/\x1b\[[0-9;]*m/g, "")}\n`);
       return 0;
     }
     // Run it directly (not through the root) so its result can become the exit code.
@@ -51,8 +55,10 @@ export async function runSubcommand(argv: readonly string[], io: CommandIo, subC
       io.stderr(`${e.message}\n`);
       return e.exitCode;
     }
-    io.stderr(`${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\x1b\[[0-9;]*m/g, "");
+    io.stderr(`${message}\n`);
+    // citty's own argument errors are usage errors, like ours (exit 2); anything else is a failure.
+    return e instanceof Error && e.name === "CLIError" ? 2 : 1;
   }
 }
 

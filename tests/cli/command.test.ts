@@ -54,3 +54,14 @@ test("a CliError becomes its message and exit code; --help prints the subcommand
   expect(await runSubcommand(["hello", "--help"], io, subs)).toBe(0);
   expect(out.join("")).toContain("says hello");
 });
+
+test("citty's own argument errors are usage errors: exit 2, plain text", async () => {
+  out.length = 0;
+  expect(await runSubcommand(["hello"], io, subs)).toBe(2);
+  expect(out).toEqual(["err:Missing required positional argument: NAME\n"]);
+});
+
+test("the real subcommands are wired", async () => {
+  const { SUBCOMMANDS } = await import("../../src/cli/command.ts");
+  expect(Object.keys(SUBCOMMANDS).sort()).toEqual(["generate-secret", "link"]);
+});

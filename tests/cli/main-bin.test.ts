@@ -68,3 +68,10 @@ describe("mtproto-proxy command line", () => {
     expect(r.stderr).toBe("");
   });
 });
+
+// `bun script.ts -- x` swallows the first `--` itself, so only the compiled binary shows getopt's rule.
+test.skipIf(!process.env.MTPROXY_BIN)("`--` ends options: `-- -h` names a config file called -h", async () => {
+  const r = await runProxy(["--", "-h"]);
+  expect(errLines(r.stderr)[1]).toBe("K: config_filename = '-h'");
+  expect(r.stdout).toBe("");
+});
