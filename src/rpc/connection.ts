@@ -66,6 +66,7 @@ type Stage = "connecting" | "nonce" | "handshake" | "ready" | "closed";
 
 /** The largest ME→proxy packet we buffer; C has no limit, we refuse to buffer without bound. */
 const MAX_INBOUND_PACKET = 16 << 20;
+const GRACEFUL_CLOSE_MS = 5000;
 
 export class MiddleConnection {
   readonly target: { host: string; port: number };
@@ -296,11 +297,9 @@ export class MiddleConnection {
   #onHandshake(body: Uint8Array): void {
     const h = checkMiddleHandshake(body, this.#sender, RPCF_USE_CRC32C);
     if (!h.ok) {
-      if (h.sendError) {
-        this.#enqueue(encodeHandshakeError(h.code, this.#sender), 20);
-        this.#flush();
-      }
-      return this.#fail(h.code, h.reason);
+      // best effort, as in C: flushed before a graceful close (an ME that switched to CRC32C drops it)
+      if (h.sendError) this.#enqueue(encodeHandshakeError(h.code, this.#sender), 20);
+      return this.#fail(h.code, h.reason, h.sendError);
     }
     this.#encoder.useCrc32c = this.#decoder.useCrc32c = h.useCrc32c;
     this.#stage = "ready";
@@ -392,11 +391,11 @@ export class MiddleConnection {
 
   // ---- teardown
 
-  #fail(code: number, reason: string): void {
+  #fail(code: number, reason: string, graceful = false): void {
     if (this.#stage !== "ready") this.#s.counters.handshakeFailures++;
     else this.#s.counters.protocolErrors++;
     this.#s.log.debug(`middle-end ${this.target.host}:${this.target.port}: error ${code}: ${reason}`);
-    this.close(`error ${code}: ${reason}`);
+    this.close(`error ${code}: ${reason}`, graceful);
   }
 
   /**
@@ -416,9 +415,15 @@ export class MiddleConnection {
     const bound = [...this.#bindings.values()];
     this.#bindings.clear();
     this.#drainWaiters.clear();
-    if (graceful) this.#queue?.end();
-    else this.#queue?.destroy();
-    if (!graceful) this.#socket?.terminate();
+    const sock = this.#socket;
+    if (graceful && sock) {
+      this.#queue?.end();
+      // a peer that stopped reading must not keep the socket (or the process) alive
+      setTimeout(() => sock.terminate(), GRACEFUL_CLOSE_MS).unref();
+    } else {
+      this.#queue?.destroy();
+      sock?.terminate();
+    }
     if (wasReady) this.#s.log.debug(`Disconnected from RPC Middle-End ${this.target.host}:${this.target.port}: ${reason}`);
     for (const b of bound) {
       b.markDead();

@@ -48,6 +48,10 @@ export interface FakeMiddleEndOptions {
   /** PROXY_ANS flags field for echo answers. */
   answerFlags?: number;
   nat?: NatRule[];
+  /** Send 16 extra bytes right behind our nonce (a C proxy fails with −6). */
+  garbageAfterNonce?: boolean;
+  /** Answer the handshake with a peer_pid that is not the proxy's (a C proxy fails with −4). */
+  badPeerPid?: boolean;
 }
 
 export interface FakeConnection {
@@ -226,6 +230,7 @@ export class FakeMiddleEnd {
     const nonce = systemRandom.bytes(16);
     // tcp_rpcs_init_crypto: the reply goes out plaintext, unpadded
     this.#send(st, [encodeNonce({ keySelect: this.#opts.keySelect ?? ours, ts: now, nonce })]);
+    if (this.#opts.garbageAfterNonce) st.queue.write(new Uint8Array(16).fill(0x55));
     const s = st.conn.socket;
     const nat = createNatTable(this.#opts.nat ?? []);
     const local = toEndpoint(s.localAddress, s.localPort);
@@ -267,7 +272,8 @@ export class FakeMiddleEnd {
     }
     const granted = this.#opts.crc32c === false ? 0 : d.packet.flags & RPCF_USE_CRC32C;
     st.conn.grantedFlags = granted;
-    this.#send(st, [encodeHandshake({ flags: granted, sender: ME_PID, peer: d.packet.sender })]);
+    const peer = this.#opts.badPeerPid ? { ...d.packet.sender, pid: d.packet.sender.pid ^ 1 } : d.packet.sender;
+    this.#send(st, [encodeHandshake({ flags: granted, sender: ME_PID, peer })]);
     st.encoder.useCrc32c = st.decoder.useCrc32c = granted !== 0;
     st.conn.stage = "tunnel";
   }
