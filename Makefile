@@ -4,6 +4,9 @@
 BUN_VERSION := 1.4.5
 BIN := dist/mtproto-proxy
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null) package.json bun.lock
+# Baked into the version string (usage line 2 and the `version` stat), as C bakes its commit.
+BUILD_COMMIT := $(shell git log -1 --pretty=format:%H 2>/dev/null || echo unknown)
+BUILD_TIME := $(shell LC_ALL=C date '+%b %e %Y %H:%M:%S')
 
 .PHONY: all deps build test typecheck run smoke stability bench docker clean
 
@@ -19,7 +22,7 @@ node_modules/.installed: package.json bun.lock
 build: $(BIN)
 $(BIN): node_modules/.installed $(SOURCES)
 	@mkdir -p dist
-	bun build --compile --outfile $(BIN) src/main.ts
+	bun build --compile --define 'MTPROXY_BUILD_COMMIT="$(BUILD_COMMIT)"' --define 'MTPROXY_BUILD_TIME="$(BUILD_TIME)"' --outfile $(BIN) src/main.ts
 
 typecheck: deps
 	bun x tsc --noEmit
