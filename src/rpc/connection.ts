@@ -2,18 +2,17 @@
 // direction, per-event coalesced writes, conn-id routing to client sinks. Mirrors net-tcp-rpc-client.c
 // (tcp_rpcc_*), rpcc_execute / process_client_packet / mtfront_client_close in mtproto-proxy.c.
 import { createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
-import type { RandomSource } from "../crypto/random.ts";
 import { WriteQueue } from "../io/write-queue.ts";
-import type { Logger } from "../log.ts";
-import type { ClientInfo, ClientSink, MiddleRoute } from "../proxy/middle-contract.ts";
-import { toEndpoint, type Endpoint, type NatTable } from "./address.ts";
+import type { ClientInfo, ClientSink } from "../proxy/middle-contract.ts";
+import { toEndpoint, type Endpoint } from "./address.ts";
+import { Binding, type BindingOwner } from "./binding.ts";
 import { CONNECT_TIMEOUT_MS, RPCF_USE_CRC32C, SEQ_HANDSHAKE } from "./constants.ts";
-import type { MiddleCounters } from "./counters.ts";
+import type { ConnectionEvents, ConnectionSettings } from "./connection-settings.ts";
 import { FrameDecoder, FrameEncoder, type FrameBody } from "./frame.ts";
 import { checkMiddleHandshake, encodeHandshake, encodeHandshakeError, peerPidOf, type ProcessId } from "./handshake.ts";
 import { deriveLinkKeys } from "./keys.ts";
 import { checkMiddleNonce, decodeNonce, encodeNonce } from "./nonce.ts";
-import type { MiddleConnector, MiddleSocket } from "./socket.ts";
+import type { MiddleSocket } from "./socket.ts";
 import {
   classifyClientPacket,
   decodeMiddlePacket,
@@ -24,43 +23,8 @@ import {
   proxyReqFlags,
 } from "./wire.ts";
 
-export interface ProxySecret {
-  bytes: Uint8Array;
-  /** First 4 bytes, u32 LE (main_secret.key_signature). */
-  keySelect: number;
-}
-
-export interface ConnectionSettings {
-  secret: ProxySecret;
-  nat: NatTable;
-  proxyTag: Uint8Array | null;
-  /** Our process id; ip 0 means "the local IPv4 of this connection unless loopback" (init_client_PID). */
-  pid: ProcessId;
-  connector: MiddleConnector;
-  log: Logger;
-  counters: MiddleCounters;
-  random: RandomSource;
-  nowMs: () => number;
-  unixSec: () => number;
-  /** C: 3 s from socket creation, reset when TCP connects. */
-  handshakeTimeoutMs?: number;
-  /** Beyond C: ping the ME this often once ready (0 = never). */
-  pingIntervalMs: number;
-  /** Beyond C: close when nothing arrived for this long (0 = never). */
-  silenceTimeoutMs: number;
-  /** send() returns false above this many queued outbound bytes. */
-  highWaterBytes: number;
-  lowWaterBytes: number;
-  /** A client whose queue towards it exceeds this is closed rather than stall the link. */
-  maxClientPendingBytes: number;
-  /** Above this many queued outbound bytes new queries close their client instead. */
-  maxQueuedBytes: number;
-}
-
-export interface ConnectionEvents {
-  ready(c: MiddleConnection): void;
-  closed(c: MiddleConnection, reason: string): void;
-}
+export type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
+export { Binding } from "./binding.ts";
 
 type Stage = "connecting" | "nonce" | "handshake" | "ready" | "closed";
 
@@ -68,7 +32,7 @@ type Stage = "connecting" | "nonce" | "handshake" | "ready" | "closed";
 const MAX_INBOUND_PACKET = 16 << 20;
 const GRACEFUL_CLOSE_MS = 5000;
 
-export class MiddleConnection {
+export class MiddleConnection implements BindingOwner {
   readonly target: { host: string; port: number };
   #stage: Stage = "connecting";
   #socket: MiddleSocket | null = null;
@@ -430,45 +394,5 @@ export class MiddleConnection {
       b.sink.closeFromMiddle(reason);
     }
     this.#events.closed(this, reason);
-  }
-}
-
-/** A client's binding (MiddleRoute): its conn id, addresses as RPC_PROXY_REQ carries them. */
-export class Binding implements MiddleRoute {
-  announced = false;
-  #alive = true;
-  readonly clientEndpoint: Endpoint;
-  readonly proxyEndpoint: Endpoint;
-
-  constructor(
-    readonly conn: MiddleConnection,
-    readonly connId: bigint,
-    readonly client: ClientInfo,
-    readonly sink: ClientSink,
-    readonly onDrain: () => void,
-    nat: NatTable,
-  ) {
-    this.clientEndpoint = toEndpoint(client.remoteAddress, client.remotePort);
-    const local = toEndpoint(client.localAddress, client.localPort);
-    // forward_tcp_query translates only the proxy's own IPv4 address
-    this.proxyEndpoint = local.ipv4 ? { ...local, ipv4: nat.translate(local.ipv4) } : local;
-  }
-
-  get alive(): boolean {
-    return this.#alive;
-  }
-
-  send(packet: Uint8Array, quickAck: boolean): boolean {
-    return this.conn.forward(this, packet, quickAck);
-  }
-
-  close(): void {
-    if (!this.#alive) return;
-    this.#alive = false;
-    this.conn.unbind(this);
-  }
-
-  markDead(): void {
-    this.#alive = false;
   }
 }
