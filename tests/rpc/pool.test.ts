@@ -178,6 +178,25 @@ describe("answers from the ME", () => {
     expect(s.forwardedSimpleAcks).toBe(1);
   });
 
+  test("scripted ME: an ack then two answers per request arrive in order at the right client", async () => {
+    const me = fakeMe({
+      behaviour: (req, fake) => {
+        const via = fake.connections[req.conn]!;
+        fake.sendSimpleAck(req.connId, 0x80000000 + req.clientPort, via);
+        fake.sendProxyAns(req.connId, req.payload.subarray(0, 8), 0x800, via);
+        fake.sendProxyAns(req.connId, req.payload.subarray(8, 16), 0, via);
+      },
+    });
+    const { pool: p } = await readyPool(me, 2);
+    const sinks = [new RecordingSink(), new RecordingSink()];
+    sinks.forEach((s, i) => bindOrThrow(p, s, { remotePort: 3000 + i }).send(mtprotoPacket(i), false));
+    await until(() => sinks.every((s) => s.packets.length === 2), 2000, "answers");
+    sinks.forEach((s, i) => {
+      expect(s.acks).toEqual([0x80000000 + 3000 + i]);
+      expect(Buffer.concat(s.packets).equals(Buffer.from(mtprotoPacket(i).subarray(0, 16)))).toBe(true);
+    });
+  });
+
   test("CLOSE_EXT closes the client sink; the route is dead", async () => {
     const me = fakeMe();
     const { pool: p } = await readyPool(me, 1);
