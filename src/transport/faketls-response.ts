@@ -7,6 +7,7 @@
 //   127 14 03 03 00 01 01 | 133 17 03 03 EE EE | 138 E random bytes
 // Server random = HMAC-SHA256(secret, client random ‖ response with the random zeroed).
 
+import { generateKeyPairSync } from "node:crypto";
 import { hmacSha256 } from "../crypto/hash.ts";
 
 export const SERVER_HELLO_FIXED_LEN = 138;
@@ -73,4 +74,13 @@ export function checkServerHello(buf: Uint8Array, secret: Uint8Array, clientRand
   const expect = hmacSha256(secret, clientRandom, zeroed);
   if (!expect.equals(b.subarray(11, 43))) return { kind: "bad", reason: "server random HMAC mismatch" };
   return { kind: "ok", consumed: end };
+}
+
+/**
+ * A fresh X25519 public key for the key_share (~11 µs in Bun). C draws its own valid curve point
+ * (generate_public_key); clients do not validate it, and a real key is indistinguishable from one.
+ */
+export function x25519PublicKey(): Uint8Array {
+  const der = generateKeyPairSync("x25519").publicKey.export({ format: "der", type: "spki" });
+  return der.subarray(der.length - 32);
 }

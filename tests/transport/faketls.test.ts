@@ -213,3 +213,10 @@ describe("SNI extraction (get_sni_domain_info)", () => {
   });
 });
 
+
+test("x25519PublicKey gives distinct 32-byte keys", async () => {
+  const { x25519PublicKey } = await import("../../src/transport/faketls-response.ts");
+  const a = x25519PublicKey();
+  const b = x25519PublicKey();
+  expect([a.length, b.length, hex(a) !== hex(b)]).toEqual([32, 32, true]);
+});
