@@ -22,6 +22,11 @@ export interface HandshakeConfig {
   /** Outgoing TLS record payload cap (1425 in strict parity mode). */
   readonly maxRecordPayload?: number;
   readonly maxBufferedBytes?: number;
+  /**
+   * Direct mode: bytes after the init are only decrypted (ClientStack.decodeRaw), never framed;
+   * `established.firstRaw` carries them and `first` stays an empty ok result.
+   */
+  readonly raw?: boolean;
 }
 
 export interface HandshakeEnv {
@@ -48,8 +53,10 @@ export type HandshakeOutcome =
       readonly secretIndex: number;
       readonly tls: boolean;
       readonly stack: ClientStack;
-      /** Packets that arrived together with the init. */
+      /** Packets that arrived together with the init (raw mode: none, or the record error). */
       readonly first: DecodeResult;
+      /** Raw mode only: the decrypted client bytes that followed the init. */
+      readonly firstRaw?: Uint8Array;
     };
 
 export interface ClientHandshake {
@@ -87,9 +94,17 @@ export function createClientHandshake(config: HandshakeConfig, env: HandshakeEnv
       maxBufferedBytes: config.maxBufferedBytes,
       outboundBytes: env.outboundBytes,
     });
+    const done = { kind: "established", transport: r.transport, dc: r.dc, secretIndex: r.secretIndex, tls: tlsRemaining !== null, stack } as const;
+    if (config.raw) {
+      const raw = stack.decodeRaw(rest); // the CTR output is a fresh buffer: no copy of the view needed
+      buf = Buffer.alloc(0);
+      // A broken TLS record after the init surfaces where the session already looks for errors.
+      if (raw.kind === "error") return { ...done, first: { kind: "error", packets: [], error: raw.error }, firstRaw: new Uint8Array(0) };
+      return { ...done, first: { kind: "ok", packets: [] }, firstRaw: raw.data };
+    }
     const first = rest.length > 0 ? stack.decode(Buffer.from(rest)) : { kind: "ok" as const, packets: [] };
     buf = Buffer.alloc(0);
-    return { kind: "established", transport: r.transport, dc: r.dc, secretIndex: r.secretIndex, tls: tlsRemaining !== null, stack, first };
+    return { ...done, first };
   };
 
   const step = (): HandshakeOutcome => {

@@ -10,6 +10,7 @@ import {
   protocolError,
   type ClientTransport,
   type DecodeResult,
+  type ProtocolError,
 } from "./codec.ts";
 import { createFrameDecoder } from "./frame-decoder.ts";
 import { createFrameEncoder } from "./frame-encoder.ts";
@@ -45,7 +46,20 @@ export interface ClientStack {
   flush(): Uint8Array | null;
   /** Inbound bytes held by the layers plus outbound bytes queued and not flushed. */
   readonly bufferedBytes: number;
+  /**
+   * Direct mode (no framing): socket bytes → TLS records unwrapped (fake-TLS mode) → CTR decrypt.
+   * Never mix with decode() on one stack: both advance the same read stream.
+   */
+  decodeRaw(chunk: Uint8Array): RawDecodeResult;
+  /** Direct mode: CTR encrypt → TLS records (fake-TLS mode): the bytes for one socket write. */
+  encodeRaw(plain: Uint8Array): Uint8Array;
 }
+
+export type RawDecodeResult =
+  | { readonly kind: "ok"; readonly data: Uint8Array }
+  | { readonly kind: "error"; readonly error: ProtocolError };
+
+const NO_BYTES = new Uint8Array(0);
 
 export function createClientStack(opts: ClientStackOptions): ClientStack {
   const frames = createFrameDecoder(opts.transport);
@@ -99,6 +113,19 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
     },
     get bufferedBytes() {
       return inbound() + queued;
+    },
+    decodeRaw(chunk) {
+      if (!records) return { kind: "ok", data: chunk.length > 0 ? readCipher.update(chunk) : NO_BYTES };
+      const r = records.push(chunk);
+      // A bad record header ends the connection; bytes before it are not worth relaying.
+      if (r.kind === "error") return { kind: "error", error: r.error };
+      const n = r.payload.length;
+      if (n === 0) return { kind: "ok", data: NO_BYTES };
+      return { kind: "ok", data: readCipher.update(n === 1 ? r.payload[0]! : Buffer.concat(r.payload)) };
+    },
+    encodeRaw(plain) {
+      const cipherText = writeCipher.update(plain);
+      return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
     },
   };
 }
