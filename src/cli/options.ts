@@ -19,6 +19,11 @@ export const MSG_DEFAULT_MAX_ALLOCATED_BYTES = 1 << 28;
 export const PING_INTERVAL = 5.0;
 /** MAX_WORKERS (mtproto-proxy.c) */
 export const MAX_WORKERS = 256;
+/** Telegram's published proxy-multi.conf and proxy secret (the C README's curl commands). */
+export const DEFAULT_CONFIG_URL = "https://core.telegram.org/getProxyConfig";
+export const DEFAULT_SECRET_URL = "https://core.telegram.org/getProxySecret";
+/** --config-refresh bounds: at least 1 s (tests), at most a week. */
+export const MAX_CONFIG_REFRESH_SEC = 7 * 24 * 3600;
 
 export interface OptionContext {
   readFile: ReadFile;
@@ -75,6 +80,9 @@ export function defaultProxyOptions(): ProxyOptions {
     direct: false,
     directDcs: new Map(),
     tlsStrict: false,
+    configRefreshSec: 0,
+    configUrl: DEFAULT_CONFIG_URL,
+    secretUrl: DEFAULT_SECRET_URL,
   };
 }
 
@@ -116,6 +124,25 @@ function threadOption(val: number, long: string, arg: ArgKind, help: string): Op
       o.ignoredThreadOptions[long] = value ?? true;
     },
   };
+}
+
+/** --config-refresh downloads middle-end files, which --direct does not use. */
+function refreshWithDirect(): CommandLineError {
+  return cliFail("--config-refresh cannot be used with --direct: direct mode reads no proxy-multi.conf or proxy secret", 2, false);
+}
+
+/** An absolute http(s) URL, as fetch() will take it. */
+function httpUrl(text: string, name: string, set: (url: string) => void): ApplyOutcome {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+  }
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return cliFail(`invalid ${name} '${text}': expected an http:// or https:// URL`, 2, false);
+  }
+  set(url.href);
 }
 
 export const OPTIONS: readonly OptionDef[] = [
@@ -270,7 +297,10 @@ export const OPTIONS: readonly OptionDef[] = [
   // ---- beyond C: long-only, numbered after C's options so they are listed last.
   {
     val: 3000, long: "direct", arg: "none", help: "relay clients straight to Telegram DCs (no config file or proxy secret needed)",
-    apply: (o) => void (o.direct = true),
+    apply(o) {
+      if (o.configRefreshSec > 0) return refreshWithDirect();
+      o.direct = true;
+    },
   },
   {
     val: 3001, long: "direct-dc", arg: "required",
@@ -284,5 +314,26 @@ export const OPTIONS: readonly OptionDef[] = [
   {
     val: 3002, long: "tls-strict", arg: "none", help: "C-strict fake-TLS: only 512..767-byte ClientHellos and 1425-byte records",
     apply: (o) => void (o.tlsStrict = true),
+  },
+  {
+    val: 3003, long: "config-refresh", arg: "required",
+    help: "<seconds> re-downloads proxy-multi.conf (and the --aes-pwd file) this often and applies changes; 0 = off (default)",
+    apply(o, v, ctx) {
+      const text = arg(v);
+      const n = /^[0-9]{1,9}$/.test(text) ? Number(text) : NaN;
+      if (!(n >= 0 && n <= MAX_CONFIG_REFRESH_SEC)) {
+        return cliFail(`invalid ${ctx.name} '${text}': expected whole seconds 0..${MAX_CONFIG_REFRESH_SEC} (0 = off)`, 2, false);
+      }
+      if (n > 0 && o.direct) return refreshWithDirect();
+      o.configRefreshSec = n;
+    },
+  },
+  {
+    val: 3004, long: "config-url", arg: "required", help: `<url> where --config-refresh downloads proxy-multi.conf (default ${DEFAULT_CONFIG_URL})`,
+    apply: (o, v, ctx) => httpUrl(arg(v), ctx.name, (u) => void (o.configUrl = u)),
+  },
+  {
+    val: 3005, long: "secret-url", arg: "required", help: `<url> where --config-refresh downloads the --aes-pwd secret (default ${DEFAULT_SECRET_URL})`,
+    apply: (o, v, ctx) => httpUrl(arg(v), ctx.name, (u) => void (o.secretUrl = u)),
   },
 ];

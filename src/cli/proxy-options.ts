@@ -85,4 +85,10 @@ export interface ProxyOptions {
   directDcs: Map<number, { host: string; port: number }>;
   /** --tls-strict: C's 512..767-byte ClientHello rule and 1425-byte output records. */
   tlsStrict: boolean;
+  /** --config-refresh <seconds>: download proxy-multi.conf (and the --aes-pwd file) this often; 0 = off. */
+  configRefreshSec: number;
+  /** --config-url: where the refresh downloads proxy-multi.conf. */
+  configUrl: string;
+  /** --secret-url: where the refresh downloads the proxy secret (only with --aes-pwd). */
+  secretUrl: string;
 }

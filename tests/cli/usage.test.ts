@@ -25,7 +25,7 @@ describe("usage text", () => {
   test("then the fork's --mtproto-secret-file, then our options", () => {
     const rest = lines.slice(3 + UPSTREAM.length, -1);
     expect(rest[0]).toBe("\t--mtproto-secret-file <arg>        \tpath to file with mtproto secrets (comma or whitespace-separated)");
-    expect(rest.slice(1).map((l) => l.split("\t")[1]!.trim())).toEqual(["--direct", "--direct-dc <arg>", "--tls-strict"]);
+    expect(rest.slice(1).map((l) => l.split("\t")[1]!.trim())).toEqual(["--direct", "--direct-dc <arg>", "--tls-strict", "--config-refresh <arg>", "--config-url <arg>", "--secret-url <arg>"]);
     expect(lines).toHaveLength(3 + OPTIONS.length + 1);
   });
   test("the width follows C's formula (35 for this table)", () => {
