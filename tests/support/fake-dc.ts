@@ -4,8 +4,10 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { seededRandom } from "../../src/crypto/random.ts";
 import { WriteQueue } from "../../src/io/write-queue.ts";
-import { createClientStack, type ClientStack } from "../../src/transport/client-stack.ts";
+import type { CtrStream } from "../../src/crypto/aes.ts";
+import { ChunkQueue } from "../../src/transport/chunk-queue.ts";
 import type { ClientTransport } from "../../src/transport/codec.ts";
+import { createFrameEncoder, type FrameEncoder } from "../../src/transport/frame-encoder.ts";
 import { acceptObfuscated2, OBFS2_INIT_LEN, tagForTransport } from "../../src/transport/obfuscated2.ts";
 
 export interface FakeDcOptions {
@@ -40,11 +42,45 @@ export interface FakeDc {
   [Symbol.dispose](): void;
 }
 
+interface Link {
+  transport: ClientTransport;
+  read: CtrStream;
+  write: CtrStream;
+  frames: ChunkQueue;
+  encoder: FrameEncoder;
+}
+
 interface State {
   rec: FakeDcConnection;
   buf: Buffer;
-  stack: ClientStack | null;
+  link: Link | null;
   queue: WriteQueue;
+}
+
+/** A DC parses each frame as soon as it is whole (no C proxy min+8 quirk); padded keeps len & ~3. */
+function nextFrame(link: Link): { payload: Uint8Array; quickAck: boolean } | null {
+  const q = link.frames;
+  if (link.transport === "abridged") {
+    if (q.length < 1) return null;
+    const b0 = q.byteAt(0);
+    let words = b0 & 0x7f;
+    let hdr = 1;
+    if (words === 0x7f) {
+      if (q.length < 4) return null;
+      words = q.byteAt(1) | (q.byteAt(2) << 8) | (q.byteAt(3) << 16);
+      hdr = 4;
+    }
+    if (q.length < hdr + words * 4) return null;
+    q.skip(hdr);
+    return { payload: q.take(words * 4), quickAck: (b0 & 0x80) !== 0 };
+  }
+  if (q.length < 4) return null;
+  const v = (q.byteAt(0) | (q.byteAt(1) << 8) | (q.byteAt(2) << 16) | (q.byteAt(3) << 24)) >>> 0;
+  const len = v & 0x7fffffff;
+  if (q.length < 4 + len) return null;
+  q.skip(4);
+  const body = q.take(len);
+  return { payload: link.transport === "padded" ? body.subarray(0, len & ~3) : body, quickAck: v >= 0x80000000 };
 }
 
 export function startFakeDc(opts: FakeDcOptions = {}): FakeDc {
@@ -56,7 +92,7 @@ export function startFakeDc(opts: FakeDcOptions = {}): FakeDc {
     const st = s.data;
     st.rec.bytesIn += chunk.length;
     let rest: Uint8Array = chunk;
-    if (!st.stack) {
+    if (!st.link) {
       st.buf = st.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([st.buf, chunk]);
       if (st.buf.length < OBFS2_INIT_LEN) return;
       const r = acceptObfuscated2(st.buf.subarray(0, OBFS2_INIT_LEN), [], false);
@@ -68,7 +104,7 @@ export function startFakeDc(opts: FakeDcOptions = {}): FakeDc {
       st.rec.tag = tagForTransport(r.transport);
       st.rec.transport = r.transport;
       st.rec.dc = r.dc;
-      st.stack = createClientStack({ transport: r.transport, readCipher: r.readCipher, writeCipher: r.writeCipher, tls: null, random });
+      st.link = { transport: r.transport, read: r.readCipher, write: r.writeCipher, frames: new ChunkQueue(), encoder: createFrameEncoder(r.transport, random) };
       rest = st.buf.subarray(OBFS2_INIT_LEN);
       st.buf = Buffer.alloc(0);
       if (opts.closeOnAccept) {
@@ -77,19 +113,17 @@ export function startFakeDc(opts: FakeDcOptions = {}): FakeDc {
       }
     }
     if (rest.length === 0) return;
-    const res = st.stack.decode(rest);
-    for (const p of res.packets) {
+    const link = st.link;
+    link.frames.push(link.read.update(rest));
+    const parts: Uint8Array[] = [];
+    const limit = opts.closeAfterFrames ?? Infinity;
+    for (let p = nextFrame(link); p !== null && st.rec.frames < limit; p = nextFrame(link)) {
       st.rec.frames++;
-      if (opts.quickAck && p.quickAck) st.stack.queueQuickAck((p.payload.length | 0x80000000) >>> 0);
-      if (!opts.silent) st.stack.queuePacket(p.payload);
-      if (opts.closeAfterFrames !== undefined && st.rec.frames >= opts.closeAfterFrames) break;
+      if (opts.quickAck && p.quickAck) link.encoder.quickAck((p.payload.length | 0x80000000) >>> 0, parts);
+      if (!opts.silent) link.encoder.packet(p.payload, parts);
     }
-    const out = st.stack.flush();
-    if (out) st.queue.write(out);
-    if (res.kind === "error") {
-      st.rec.error = res.error.message;
-      st.queue.end();
-    } else if (opts.closeAfterFrames !== undefined && st.rec.frames >= opts.closeAfterFrames) st.queue.end();
+    if (parts.length > 0) st.queue.write(link.write.update(parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+    if (st.rec.frames >= limit) st.queue.end();
   };
 
   const listener: TCPSocketListener<State> = Bun.listen<State>({
@@ -103,7 +137,7 @@ export function startFakeDc(opts: FakeDcOptions = {}): FakeDc {
         s.data = {
           rec,
           buf: Buffer.alloc(0),
-          stack: null,
+          link: null,
           queue: new WriteQueue(s, { onHigh: () => s.pause(), onLow: () => s.resume() }),
         };
         for (const w of waiters.splice(0)) {
