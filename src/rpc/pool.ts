@@ -233,6 +233,14 @@ export class MiddlePool implements MiddleEnd {
     if (this.#timer) this.maintain();
   }
 
+  /**
+   * A refreshed proxy secret (beyond C, which reads it once): new connections handshake with it;
+   * live ones keep their derived keys until they close.
+   */
+  applySecret(secret: ProxySecret): void {
+    this.#settings.secret = { bytes: secret.bytes, keySelect: secret.keySelect };
+  }
+
   /** Closes every link (and so every bound client); the pool cannot be restarted. */
   stop(): void {
     this.#stopped = true;
