@@ -39,14 +39,14 @@ export interface DirectUpstreamDeps {
 
 export type OpenLink = DirectLink & { onClientDrain(): void };
 
-export interface DirectRelay extends DirectUpstream {
+export interface CountedDirectUpstream extends DirectUpstream {
   readonly counters: DirectCounters;
 }
 
 const CONNECTING_HIGH_WATER = 256 << 10;
 const CONNECTING_MAX = 4 << 20;
 
-export function createDirectUpstream(deps: DirectUpstreamDeps): DirectRelay {
+export function createDirectUpstream(deps: DirectUpstreamDeps): CountedDirectUpstream {
   const counters: DirectCounters = {
     dcConnectsOk: {},
     dcConnectsFailed: {},
