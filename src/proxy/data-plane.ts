@@ -1,0 +1,186 @@
+// The client data plane of one process: prepares the -D domains, binds every -H port and runs one
+// ClientSession per accepted socket against the middle end (or the direct relay). What the server
+// (and each -M worker) starts. Mirrors mtproto-proxy.c: mtfront_pre_loop (listening sockets) and
+// net-tcp-rpc-ext-server.c: tcp_rpc_init_proxy_domains (client-side.md §0, §4.2, §6).
+import type { ProxyOptions } from "../cli/proxy-options.ts";
+import { systemRandom, type RandomSource } from "../crypto/random.ts";
+import type { Logger } from "../log.ts";
+import type { HandshakeConfig } from "../transport/client-handshake.ts";
+import type { ProbeConnect } from "../transport/domain-probe-run.ts";
+import { x25519PublicKey } from "../transport/faketls-response.ts";
+import { ReplayCache } from "../transport/replay-cache.ts";
+import { AcceptLimiter } from "./accept-limits.ts";
+import { listenClientPort, type ClientListener } from "./acceptor.ts";
+import { bunOutboundConnector, type OutboundConnector } from "./client-socket.ts";
+import { createSessionCounters, type SessionCounters } from "./counters.ts";
+import type { DirectUpstream } from "./direct-contract.ts";
+import { prepareDomains, type PreparedDomain } from "./domains.ts";
+import type { MiddleEnd } from "./middle-contract.ts";
+import { ClientSession, SESSION_DEFAULTS, type SessionEnv, type SessionLimits } from "./session.ts";
+
+/** How long stop() waits for closed sockets to report closed before cutting them. */
+export const STOP_GRACE_MS = 2_000;
+
+export interface DataPlaneDeps {
+  options: Pick<
+    ProxyOptions,
+    | "httpPorts"
+    | "ipv6"
+    | "address"
+    | "secrets"
+    | "domains"
+    | "tlsStrict"
+    | "maxSpecialConnections"
+    | "maxAcceptRate"
+    | "windowClamp"
+    | "direct"
+    | "workers"
+  >;
+  log: Logger;
+  middle: MiddleEnd | null;
+  direct: DirectUpstream | null;
+  reusePort: boolean;
+  random?: RandomSource;
+  nowSec?: () => number;
+  // ---- test seams (all optional; production leaves them unset)
+  /** Overrides where a domain is fronted (tests: a loopback fake origin). */
+  frontingTarget?: (domain: string) => { host: string; port: number } | null;
+  /** Start-up probe: name resolution, socket factory and port (443). */
+  domainProbe?: { resolve?: (name: string) => Promise<string | null>; connect?: ProbeConnect; port?: number; timeoutMs?: number };
+  connect?: OutboundConnector;
+  limits?: Partial<SessionLimits>;
+  replay?: ReplayCache;
+}
+
+export interface DataPlane {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly counters: SessionCounters;
+  readonly activeClients: number;
+  readonly listeningPorts: number[];
+  /** The prepared -D domains (after start()). */
+  readonly domains: ReadonlyMap<string, PreparedDomain>;
+}
+
+export function createDataPlane(deps: DataPlaneDeps): DataPlane {
+  const o = deps.options;
+  const random = deps.random ?? systemRandom;
+  const nowSec = deps.nowSec ?? (() => Math.floor(Date.now() / 1000));
+  const counters = createSessionCounters();
+  const replay = deps.replay ?? new ReplayCache();
+  const sessions = new Set<ClientSession>();
+  const listeners: ClientListener[] = [];
+  const limiter = new AcceptLimiter(o.maxSpecialConnections, o.maxAcceptRate);
+  let domains = new Map<string, PreparedDomain>();
+  let env: SessionEnv | null = null;
+  let state: "new" | "starting" | "running" | "stopped" = "new";
+  let goneWaiter: (() => void) | null = null;
+
+  const buildEnv = (): SessionEnv => {
+    const tls =
+      o.domains.length === 0
+        ? null
+        : {
+            secrets: o.secrets,
+            domains: new Map([...domains].map(([name, d]) => [name, d.profile])),
+            defaultDomain: o.domains[0]!,
+            strictHello: o.tlsStrict,
+          };
+    const handshake: HandshakeConfig & { raw?: boolean } = { secrets: o.secrets, tls, ...(deps.direct ? { raw: true } : {}) };
+    const override = deps.frontingTarget;
+    return {
+      handshake,
+      replay,
+      random,
+      nowSec,
+      keyShare: x25519PublicKey,
+      middle: deps.middle,
+      direct: deps.direct,
+      counters,
+      log: deps.log,
+      frontingTarget: override
+        ? (domain) => override(domain)
+        : (domain, localPort) => {
+            const a = domains.get(domain)?.address;
+            return a ? { host: a, port: localPort === 80 ? 80 : 443 } : null;
+          },
+      connect: deps.connect ?? bunOutboundConnector,
+      limits: { ...SESSION_DEFAULTS, ...deps.limits },
+      onGone: (s) => {
+        sessions.delete(s);
+        if (sessions.size === 0) goneWaiter?.();
+      },
+    };
+  };
+
+  return {
+    async start() {
+      if (state !== "new") throw new Error("data plane already started");
+      state = "starting";
+      if (o.domains.length > 0) {
+        domains = await prepareDomains(o.domains, {
+          log: deps.log,
+          random,
+          keyShare: x25519PublicKey,
+          ...deps.domainProbe,
+        });
+      }
+      env = buildEnv();
+      const sessionEnv = env;
+      const hostname = o.ipv6 ? "::" : (o.address ?? "0.0.0.0");
+      try {
+        for (const port of o.httpPorts) {
+          listeners.push(
+            listenClientPort({
+              hostname,
+              port,
+              reusePort: deps.reusePort,
+              limiter,
+              counters,
+              createSession: (socket) => {
+                const s = new ClientSession(socket, sessionEnv);
+                sessions.add(s);
+                return s;
+              },
+            }),
+          );
+        }
+      } catch (err) {
+        for (const l of listeners.splice(0)) l.stop(false);
+        state = "stopped";
+        throw err;
+      }
+      state = "running";
+    },
+
+    async stop() {
+      if (state === "stopped") return;
+      state = "stopped";
+      for (const l of listeners.splice(0)) l.stop(false);
+      for (const s of [...sessions]) s.close("shutdown");
+      if (sessions.size > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, STOP_GRACE_MS);
+          goneWaiter = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        goneWaiter = null;
+        // sockets that never reported their close are cut; their close handlers then run
+        for (const s of [...sessions]) s.terminate();
+      }
+    },
+
+    counters,
+    get activeClients() {
+      return counters.active;
+    },
+    get listeningPorts() {
+      return listeners.map((l) => l.port);
+    },
+    get domains() {
+      return domains;
+    },
+  };
+}

@@ -1,0 +1,447 @@
+// One client connection: handshake (with the 10 s alarm) → middle-end packets, direct relay,
+// blackhole or domain fronting, and one idempotent close that releases everything exactly once.
+// Mirrors net-tcp-rpc-ext-server.c: tcp_rpcs_ext_init_accepted / tcp_rpcs_ext_alarm / proxy_connection
+// and mtproto-proxy.c: ext_rpcs_execute / forward_tcp_query (client-side.md §0, §3.5–3.8, §4.9, §6).
+import type { RandomSource } from "../crypto/random.ts";
+import { WriteQueue, type WriteResult } from "../io/write-queue.ts";
+import type { Logger } from "../log.ts";
+import type { DecodeResult } from "../transport/codec.ts";
+import { createClientHandshake, type ClientHandshake, type HandshakeConfig } from "../transport/client-handshake.ts";
+import type { ClientStack } from "../transport/client-stack.ts";
+import type { ReplayCache } from "../transport/replay-cache.ts";
+import type { ClientSocket, OutboundConnector } from "./client-socket.ts";
+import { countFront, type CloseReason, type SessionCounters } from "./counters.ts";
+import type { DirectUpstream } from "./direct-contract.ts";
+import { classifyClientPacket } from "./forward-filter.ts";
+import { FRONTING_DEFAULTS, FrontingRelay, type FrontingLimits } from "./fronting.ts";
+import type { ClientInfo, ClientSink, MiddleEnd, MiddleRoute } from "./middle-contract.ts";
+import { DirectRelay, firstRawOf, rawStackOf } from "./session-direct.ts";
+
+/** C: job_timer_insert(c, precise_now + 10) in tcp_rpcs_ext_init_accepted. */
+export const HANDSHAKE_ALARM_MS = 10_000;
+/**
+ * Beyond C: without -D the alarm does nothing in C, so a half-open probe (or a blackholed one) holds
+ * its socket until the peer goes away. We close such a connection silently after this long.
+ */
+export const HANDSHAKE_GIVE_UP_MS = 60_000;
+/** A graceful close (flush, then FIN) that the peer does not let finish is cut off after this long. */
+export const CLOSE_GRACE_MS = 5_000;
+
+export interface SessionLimits {
+  alarmMs: number;
+  giveUpMs: number;
+  closeGraceMs: number;
+  writeHighWater: number;
+  writeLowWater: number;
+  /** Hard cap of the client write queue (C: 32 MiB per connection, check_conn_buffers). */
+  writeMaxPending: number;
+  fronting: FrontingLimits;
+}
+
+export const SESSION_DEFAULTS: SessionLimits = {
+  alarmMs: HANDSHAKE_ALARM_MS,
+  giveUpMs: HANDSHAKE_GIVE_UP_MS,
+  closeGraceMs: CLOSE_GRACE_MS,
+  writeHighWater: 1 << 20,
+  writeLowWater: 256 << 10,
+  writeMaxPending: 1 << 25,
+  fronting: FRONTING_DEFAULTS,
+};
+
+/** Everything sessions of one process share. */
+export interface SessionEnv {
+  readonly handshake: HandshakeConfig;
+  readonly replay: ReplayCache;
+  readonly random: RandomSource;
+  readonly nowSec: () => number;
+  readonly keyShare: () => Uint8Array;
+  readonly middle: MiddleEnd | null;
+  readonly direct: DirectUpstream | null;
+  readonly counters: SessionCounters;
+  readonly log: Logger;
+  /** Where to front `domain` for a client of local port `localPort`; null = no address (close). */
+  readonly frontingTarget: (domain: string, localPort: number) => { host: string; port: number } | null;
+  readonly connect: OutboundConnector;
+  readonly limits: SessionLimits;
+  /** Called once, when the client socket is gone. */
+  readonly onGone: (s: ClientSession) => void;
+}
+
+type State = "handshake" | "blackhole" | "established" | "direct" | "fronting" | "closed";
+
+const EMPTY = new Uint8Array(0);
+
+export class ClientSession implements ClientSink {
+  readonly #socket: ClientSocket;
+  readonly #env: SessionEnv;
+  readonly #queue: WriteQueue;
+  #state: State = "handshake";
+  #hs: ClientHandshake | null;
+  #stack: ClientStack | null = null;
+  #info: ClientInfo | null = null;
+  #route: MiddleRoute | null = null;
+  /** C's RPC_F_DROPPED: a packet found no middle end; the next one that does closes the client. */
+  #dropped = false;
+  #paused = false;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #graceTimer: ReturnType<typeof setTimeout> | null = null;
+  #unflushedBytes = 0;
+  #flushScheduled = false;
+  #relay: FrontingRelay | null = null;
+  #direct: DirectRelay | null = null;
+  #gone = false;
+  readonly #flushTask = (): void => this.#flush();
+  readonly #onAlarm = (): void => this.#alarm();
+  readonly #onMiddleDrain = (): void => this.#resume();
+
+  constructor(socket: ClientSocket, env: SessionEnv) {
+    this.#socket = socket;
+    this.#env = env;
+    const l = env.limits;
+    this.#queue = new WriteQueue(socket, {
+      flushMode: "immediate", // the session already coalesces one event's output into one chunk
+      highWaterMark: l.writeHighWater,
+      lowWaterMark: l.writeLowWater,
+      maxPendingBytes: l.writeMaxPending,
+      onLow: () => this.#clientDrained(),
+    });
+    this.#hs = createClientHandshake(env.handshake, {
+      localPort: socket.localPort,
+      nowSec: env.nowSec,
+      replay: env.replay,
+      random: env.random,
+      keyShare: env.keyShare,
+      outboundBytes: () => this.#queue.pendingBytes,
+    });
+    env.counters.active++;
+    this.#timer = setTimeout(this.#onAlarm, env.handshake.tls ? l.alarmMs : l.giveUpMs);
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  // ---- socket events (acceptor.ts)
+
+  onData(chunk: Uint8Array): void {
+    this.#env.counters.bytesFromClients += chunk.length;
+    switch (this.#state) {
+      case "established":
+        this.#onDecoded(this.#stack!.decode(chunk));
+        return;
+      case "handshake":
+        this.#onHandshakeBytes(chunk);
+        return;
+      case "direct":
+        this.#direct!.fromClient(chunk);
+        return;
+      case "fronting":
+        this.#relay!.fromClient(chunk);
+        return;
+      default: // blackhole, closed: read and discard (C: skip 2^28 bytes)
+        return;
+    }
+  }
+
+  onDrain(): void {
+    this.#queue.flush();
+  }
+
+  /** Bun's close/error handler: the socket is gone. Safe to call more than once. */
+  onSocketClosed(): void {
+    if (this.#state !== "closed") {
+      this.#state = "closed";
+      this.#env.counters.closes.client++;
+      this.#release();
+    }
+    this.#queue.destroy();
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    this.#graceTimer = null;
+    if (!this.#gone) {
+      this.#gone = true;
+      this.#env.counters.active--;
+      this.#env.onGone(this);
+    }
+  }
+
+  /**
+   * Ends the session once. `graceful` sends what is queued first (closeFromMiddle, origin gone);
+   * otherwise queued output is dropped, as C's fail_connection does. Nothing is ever sent on top.
+   */
+  close(reason: CloseReason, graceful = false): void {
+    if (this.#state === "closed") return;
+    if (graceful && this.#stack) {
+      this.#flush();
+      if ((this.#state as State) === "closed") return; // the flush overflowed and closed
+    }
+    this.#state = "closed";
+    this.#env.counters.closes[reason]++;
+    this.#release();
+    if (graceful && this.#queue.pendingBytes > 0) {
+      const socket = this.#socket;
+      this.#graceTimer = setTimeout(() => socket.terminate(), this.#env.limits.closeGraceMs);
+      this.#queue.end();
+    } else {
+      this.#queue.destroy();
+      this.#socket.end();
+    }
+  }
+
+  /** Cut the socket now (shutdown after its grace period). */
+  terminate(): void {
+    this.close("shutdown");
+    this.#socket.terminate();
+  }
+
+  // ---- ClientSink (called by the middle end)
+
+  sendPacket(payload: Uint8Array): void {
+    const stack = this.#stack;
+    if (stack === null || this.#state !== "established") return;
+    stack.queuePacket(payload);
+    this.#unflushedBytes += payload.length + 4;
+    this.#scheduleFlush();
+  }
+
+  sendQuickAck(confirm: number): void {
+    const stack = this.#stack;
+    if (stack === null || this.#state !== "established") return;
+    // the frame encoder writes the token big-endian for abridged, as C byte-swaps (§3.8)
+    stack.queueQuickAck(confirm);
+    this.#unflushedBytes += 4;
+    this.#scheduleFlush();
+  }
+
+  closeFromMiddle(_reason: string): void {
+    this.#route = null; // the middle end already forgot the binding
+    this.close("middle", true);
+  }
+
+  get pendingBytes(): number {
+    return this.#unflushedBytes + this.#queue.pendingBytes;
+  }
+
+  // ---- handshake
+
+  #onHandshakeBytes(chunk: Uint8Array): void {
+    const out = this.#hs!.push(chunk);
+    switch (out.kind) {
+      case "need-more":
+        if (out.send) this.#writeClient(out.send);
+        return;
+      case "front":
+        countFront(this.#env.counters, out.reason);
+        this.#front(out.domain, out.buffered);
+        return;
+      case "blackhole":
+        this.#hs = null;
+        this.#state = "blackhole";
+        this.#env.counters.blackholed++;
+        return; // the alarm (or the give-up bound) stays armed
+      case "close":
+        this.close("protocol");
+        return;
+      case "established": {
+        this.#clearTimer();
+        this.#hs = null;
+        const c = this.#env.counters;
+        c.handshakesOk[out.transport]++;
+        c.handshakesBySecret[out.secretIndex] = (c.handshakesBySecret[out.secretIndex] ?? 0) + 1;
+        if (out.tls) c.tlsHandshakes++;
+        const s = this.#socket;
+        this.#info = {
+          remoteAddress: s.remoteAddress,
+          remotePort: s.remotePort,
+          localAddress: s.localAddress,
+          localPort: s.localPort,
+          dc: out.dc,
+          transport: out.transport,
+        };
+        this.#stack = out.stack;
+        if (this.#env.direct) this.#startDirect(out);
+        else {
+          this.#state = "established";
+          this.#onDecoded(out.first);
+        }
+        return;
+      }
+    }
+  }
+
+  #alarm(): void {
+    this.#timer = null;
+    if (this.#state !== "handshake" && this.#state !== "blackhole") return;
+    const tls = this.#env.handshake.tls;
+    if (tls === null) {
+      this.close("handshake-timeout");
+      return;
+    }
+    // C fronts whatever is still in c->in; a blackholed connection has discarded its input.
+    const buffered = this.#state === "handshake" && this.#hs ? this.#hs.pending() : EMPTY;
+    countFront(this.#env.counters, "alarm");
+    this.#front(tls.defaultDomain, buffered);
+  }
+
+  #front(domain: string, buffered: Uint8Array): void {
+    this.#clearTimer();
+    this.#hs = null;
+    const target = this.#env.frontingTarget(domain, this.#socket.localPort);
+    if (target === null) {
+      this.#env.log.info(`failed to proxy request to ${domain}`);
+      this.close("no-fronting-target");
+      return;
+    }
+    this.#state = "fronting";
+    this.#relay = new FrontingRelay(
+      target,
+      buffered,
+      {
+        writeClient: (b) => this.#writeClient(b),
+        pauseClient: () => this.#pause(),
+        resumeClient: () => this.#resume(),
+        originGone: () => this.close("fronting", true),
+      },
+      this.#env.connect,
+      this.#env.counters,
+      this.#env.limits.fronting,
+    );
+  }
+
+  #startDirect(out: { readonly stack: ClientStack }): void {
+    const raw = rawStackOf(out.stack);
+    const firstRaw = firstRawOf(out);
+    if (raw === null || firstRaw === null) {
+      // the handshake was not built with `raw: true` (the raw variant is missing): nothing to relay
+      this.close("protocol");
+      return;
+    }
+    this.#state = "direct";
+    const queue = this.#queue;
+    const relay = new DirectRelay(raw, {
+      writeClient: (b) => this.#writeClient(b),
+      pauseClient: () => this.#pause(),
+      resumeClient: () => this.#resume(),
+      directGone: (reason) => this.close(reason, reason === "direct"),
+      get clientPendingBytes() {
+        return queue.pendingBytes;
+      },
+    });
+    this.#direct = relay;
+    relay.start(this.#env.direct!, this.#info!, firstRaw);
+  }
+
+  // ---- established (middle-end mode)
+
+  #onDecoded(r: DecodeResult): void {
+    const packets = r.packets;
+    for (let i = 0; i < packets.length; i++) {
+      if (this.#state !== "established") return;
+      const p = packets[i]!;
+      this.#onPacket(p.payload, p.quickAck);
+    }
+    if (r.kind === "error") this.close("protocol");
+  }
+
+  #onPacket(payload: Uint8Array, quickAck: boolean): void {
+    const c = this.#env.counters;
+    const a = classifyClientPacket(payload);
+    if (a.kind === "drop") {
+      c.droppedPackets[a.reason]++;
+      return;
+    }
+    if (a.kind === "pong") {
+      c.pongs++;
+      this.#stack!.queuePacket(a.answer);
+      this.#unflushedBytes += a.answer.length + 4;
+      this.#scheduleFlush();
+      return;
+    }
+    let route = this.#route;
+    if (route === null || !route.alive) {
+      route = this.#bind();
+      if (route === null) return;
+    }
+    c.forwardedPackets++;
+    if (!route.send(payload, quickAck)) this.#pause();
+  }
+
+  /** forward_tcp_query's connection choice: a fresh binding, or null (dropped / closed). */
+  #bind(): MiddleRoute | null {
+    this.#route?.close();
+    this.#route = null;
+    const r = this.#env.middle?.bind(this.#info!, this, this.#onMiddleDrain) ?? null;
+    if (r === null) {
+      this.#env.counters.droppedPackets["no-middle-end"]++;
+      this.#dropped = true;
+      return null;
+    }
+    if (this.#dropped) {
+      r.close();
+      this.close("dropped");
+      return null;
+    }
+    this.#route = r;
+    return r;
+  }
+
+  // ---- output
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flushTask);
+  }
+
+  /** One event's frames → one CTR pass → one write (BUN-NOTES: one write per event). */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const stack = this.#stack;
+    if (stack === null || this.#state === "closed") return;
+    this.#unflushedBytes = 0;
+    const data = stack.flush();
+    if (data !== null) this.#writeClient(data);
+  }
+
+  #writeClient(bytes: Uint8Array): WriteResult {
+    this.#env.counters.bytesToClients += bytes.length;
+    const r = this.#queue.write(bytes);
+    if (r === "overflow") this.close("write-overflow");
+    return r;
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  #resume(): void {
+    if (!this.#paused || this.#state === "closed") return;
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  #clientDrained(): void {
+    if (this.#state === "fronting") this.#relay?.clientDrained();
+    else if (this.#state === "direct") this.#direct?.clientDrained();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Drops every resource but the socket and its queue. Runs once (guarded by the state). */
+  #release(): void {
+    this.#clearTimer();
+    this.#hs = null;
+    this.#stack = null;
+    this.#unflushedBytes = 0;
+    this.#route?.close();
+    this.#route = null;
+    this.#relay?.close();
+    this.#relay = null;
+    this.#direct?.closeLink();
+    this.#direct = null;
+  }
+}

@@ -1,0 +1,162 @@
+// Shared loopback fixtures for the data-plane tests: a data plane on an OS-chosen port (port 0 is
+// accepted by createDataPlane; the CLI itself only allows 1..65535), a real MiddlePool against the
+// fake middle end, and a fake origin for fronting that records every byte it receives.
+import type { Socket, TCPSocketListener } from "bun";
+import type { ProxyOptions } from "../../src/cli/proxy-options.ts";
+import { seededRandom } from "../../src/crypto/random.ts";
+import { createMemoryLogger } from "../../src/log.ts";
+import { createDataPlane, type DataPlane, type DataPlaneDeps } from "../../src/proxy/data-plane.ts";
+import type { MiddleEnd } from "../../src/proxy/middle-contract.ts";
+import { MiddlePool } from "../../src/rpc/pool.ts";
+import { FakeMiddleEnd } from "../support/fake-middle-end.ts";
+import { KEY_SELECT, makeConfig, SECRET, target } from "../rpc/helpers.ts";
+
+export const TAG = Buffer.from("00112233445566778899aabbccddeeff", "hex");
+export const SECRETS = [
+  Buffer.from("0123456789abcdef0123456789abcdef", "hex"),
+  Buffer.from("f0e1d2c3b4a5968778695a4b3c2d1e0f", "hex"),
+  Buffer.from("11111111222222223333333344444444", "hex"),
+];
+export const DOMAIN = "example.com";
+
+export type PlaneOptions = DataPlaneDeps["options"];
+
+export function planeOptions(over: Partial<PlaneOptions> = {}): PlaneOptions {
+  return {
+    httpPorts: [0],
+    ipv6: false,
+    address: "127.0.0.1",
+    secrets: SECRETS,
+    domains: [],
+    tlsStrict: false,
+    maxSpecialConnections: 0,
+    maxAcceptRate: 0,
+    windowClamp: 0,
+    direct: false,
+    workers: 0,
+    ...over,
+  } satisfies Partial<ProxyOptions>;
+}
+
+export interface Cleanup {
+  add(fn: () => unknown): void;
+  run(): Promise<void>;
+}
+
+export function cleanupList(): Cleanup {
+  const fns: (() => unknown)[] = [];
+  return {
+    add: (fn) => void fns.push(fn),
+    async run() {
+      while (fns.length) await fns.pop()!();
+    },
+  };
+}
+
+export async function startPool(cleanup: Cleanup, opts: { min?: number; tag?: Uint8Array | null } = {}) {
+  const me = FakeMiddleEnd.start({ secret: SECRET });
+  cleanup.add(() => me.stop());
+  const mem = createMemoryLogger(0);
+  const pool = new MiddlePool({
+    config: makeConfig([[2, [target(me.port, opts.min ?? 2)]]], 2),
+    secret: { bytes: SECRET, keySelect: KEY_SELECT },
+    options: { proxyTag: opts.tag === undefined ? TAG : opts.tag, natInfo: [], pingIntervalSec: 0 },
+    log: mem.log,
+    pid: { ip: 0, port: 0xffff, pid: 4242, utime: 1_700_000_000 },
+  });
+  pool.start();
+  cleanup.add(() => pool.stop());
+  await me.waitFor(() => pool.snapshot().connectionsReady === (opts.min ?? 2), 3000, "pool ready");
+  return { me, pool };
+}
+
+export async function startPlane(
+  cleanup: Cleanup,
+  middle: MiddleEnd | null,
+  over: Partial<DataPlaneDeps> & { options?: Partial<PlaneOptions> } = {},
+): Promise<{ plane: DataPlane; port: number; lines: string[] }> {
+  const mem = createMemoryLogger(0);
+  const { options, ...rest } = over;
+  const plane = createDataPlane({
+    options: planeOptions(options),
+    log: mem.log,
+    middle,
+    direct: null,
+    reusePort: false,
+    random: seededRandom(7),
+    domainProbe: { resolve: async () => "127.0.0.1", timeoutMs: 200 },
+    ...rest,
+  });
+  await plane.start();
+  cleanup.add(() => plane.stop());
+  return { plane, port: plane.listeningPorts[0]!, lines: mem.lines };
+}
+
+/** A stand-in for the real web site behind -D: records every byte, answers with `reply`. */
+export interface FakeOrigin {
+  readonly port: number;
+  readonly connections: Buffer[];
+  readonly closed: number;
+  received(): Buffer;
+  waitBytes(n: number, timeoutMs?: number): Promise<Buffer>;
+  stop(): void;
+}
+
+export function startOrigin(reply: Uint8Array | null = null): FakeOrigin {
+  const connections: Buffer[] = [];
+  let closed = 0;
+  const index = new Map<Socket<undefined>, number>();
+  const listener: TCPSocketListener<undefined> = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      binaryType: "buffer",
+      open(s) {
+        index.set(s, connections.length);
+        connections.push(Buffer.alloc(0));
+      },
+      data(s, chunk) {
+        const i = index.get(s)!;
+        const first = connections[i]!.length === 0;
+        connections[i] = Buffer.concat([connections[i]!, chunk]);
+        if (first && reply) s.write(reply);
+      },
+      close() {
+        closed++;
+      },
+    },
+  });
+  return {
+    port: listener.port,
+    connections,
+    get closed() {
+      return closed;
+    },
+    received: () => Buffer.concat(connections),
+    async waitBytes(n, timeoutMs = 3000) {
+      const end = Date.now() + timeoutMs;
+      while (Buffer.concat(connections).length < n) {
+        if (Date.now() > end) throw new Error(`origin got ${Buffer.concat(connections).length} of ${n} bytes`);
+        await Bun.sleep(5);
+      }
+      return Buffer.concat(connections);
+    },
+    stop: () => listener.stop(true),
+  };
+}
+
+export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+/** An encrypted-looking MTProto packet (auth_key_id ≠ 0) of `len` bytes, multiple of 4, ≥ 56. */
+export function packet(len: number, seed = 1): Buffer {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i += 4) b.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  b.writeUInt32LE(0x11223344 + seed, 0);
+  return b;
+}
