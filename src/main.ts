@@ -7,7 +7,8 @@ import { OPTIONS } from "./cli/options.ts";
 import { parseCommandLine } from "./cli/parse-args.ts";
 import { usageText } from "./cli/usage.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { startServer } from "./server.ts";
+import { startServer, type ProcessContext } from "./server.ts";
+import { LOG_REOPENED_ENV, parseWorkerId, WORKER_ID_ENV } from "./supervisor/worker-command.ts";
 import { FULL_VERSION_STR } from "./version.ts";
 
 /** argv[0] as C's progname sees it: the binary as invoked, or the script under `bun`. */
@@ -47,7 +48,9 @@ async function main(): Promise<number | null> {
 
   const argv0 = programName();
   const early = createLogger({ verbosity: 0 });
-  early.info(`Invoking engine ${FULL_VERSION_STR}`);
+  // a -M worker is this program re-executed by the supervisor, which already printed the banner
+  const workerId = parseWorkerId(process.env[WORKER_ID_ENV]);
+  if (workerId === null) early.info(`Invoking engine ${FULL_VERSION_STR}`);
 
   const parsed = parseCommandLine(argv, argv0, { posixlyCorrect: process.env.POSIXLY_CORRECT !== undefined });
   if (parsed.kind === "help") {
@@ -58,9 +61,18 @@ async function main(): Promise<number | null> {
 
   const options = parsed.options;
   const log = createLogger({ verbosity: options.verbosity });
-  if (options.configFile !== null) log.info(`config_filename = '${options.configFile}'`);
+  if (options.configFile !== null && workerId === null) log.info(`config_filename = '${options.configFile}'`);
+  const ctx: ProcessContext = {
+    userArgs: argv,
+    execPath: process.execPath,
+    main: Bun.main,
+    workerId,
+    logReopened: process.env[LOG_REOPENED_ENV] === "1",
+    env: process.env,
+    exit: (code) => process.exit(code),
+  };
   try {
-    await startServer(options, log);
+    await startServer(options, log, ctx);
     return null;
   } catch (e) {
     return reportError(e, log, argv0);
