@@ -174,6 +174,8 @@ class Link implements OpenLink {
     this.#decrypt = c.decrypt;
     bump(this.counters.dcConnectsOk, this.client.dc);
     const q = new WriteQueue(c.socket, {
+      // One client event is one already-whole chunk: straight to the kernel, no microtask.
+      flushMode: "immediate",
       ...this.deps.writeQueue,
       onLow: () => this.#dcDrained(),
       onClosed: () => this.#closeFromDc("DC socket closed"),
