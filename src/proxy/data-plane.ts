@@ -86,7 +86,8 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
             defaultDomain: o.domains[0]!,
             strictHello: o.tlsStrict,
           };
-    const handshake: HandshakeConfig & { raw?: boolean } = { secrets: o.secrets, tls, ...(deps.direct ? { raw: true } : {}) };
+    // direct mode relays the decrypted stream unparsed (direct-contract.ts)
+    const handshake: HandshakeConfig = { secrets: o.secrets, tls, raw: deps.direct !== null };
     const override = deps.frontingTarget;
     return {
       handshake,

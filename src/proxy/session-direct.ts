@@ -3,28 +3,11 @@
 // the raw handshake/stack variant (`raw: true` → established.firstRaw, stack.decodeRaw/encodeRaw).
 import type { WriteResult } from "../io/write-queue.ts";
 import type { ClientStack } from "../transport/client-stack.ts";
+
+/** The part of the ClientStack direct mode uses (the handshake was built with `raw: true`). */
+export type RawStack = Pick<ClientStack, "decodeRaw" | "encodeRaw">;
 import type { ClientPipe, DirectLink, DirectUpstream } from "./direct-contract.ts";
 import type { ClientInfo } from "./middle-contract.ts";
-
-export type RawDecode = { readonly kind: "ok"; readonly data: Uint8Array } | { readonly kind: "error"; readonly error: { readonly message: string } };
-
-/** What the raw ClientStack variant adds. */
-export interface RawStack {
-  decodeRaw(chunk: Uint8Array): RawDecode;
-  encodeRaw(plain: Uint8Array): Uint8Array;
-}
-
-/** The raw variant's methods when this stack has them (the handshake was built with `raw: true`). */
-export function rawStackOf(stack: ClientStack): RawStack | null {
-  const s = stack as Partial<RawStack>;
-  return typeof s.decodeRaw === "function" && typeof s.encodeRaw === "function" ? (stack as unknown as RawStack) : null;
-}
-
-/** `established.firstRaw` when the handshake produced it. */
-export function firstRawOf(established: object): Uint8Array | null {
-  const f = (established as { firstRaw?: unknown }).firstRaw;
-  return f instanceof Uint8Array ? f : null;
-}
 
 /** The session side the relay drives. */
 export interface DirectHost {

@@ -15,7 +15,7 @@ import type { DirectUpstream } from "./direct-contract.ts";
 import { classifyClientPacket } from "./forward-filter.ts";
 import { FRONTING_DEFAULTS, FrontingRelay, type FrontingLimits } from "./fronting.ts";
 import type { ClientInfo, ClientSink, MiddleEnd, MiddleRoute } from "./middle-contract.ts";
-import { DirectRelay, firstRawOf, rawStackOf } from "./session-direct.ts";
+import { DirectRelay } from "./session-direct.ts";
 
 /** C: job_timer_insert(c, precise_now + 10) in tcp_rpcs_ext_init_accepted. */
 export const HANDSHAKE_ALARM_MS = 10_000;
@@ -307,17 +307,16 @@ export class ClientSession implements ClientSink {
     );
   }
 
-  #startDirect(out: { readonly stack: ClientStack }): void {
-    const raw = rawStackOf(out.stack);
-    const firstRaw = firstRawOf(out);
-    if (raw === null || firstRaw === null) {
-      // the handshake was not built with `raw: true` (the raw variant is missing): nothing to relay
+  #startDirect(out: { readonly stack: ClientStack; readonly first: DecodeResult; readonly firstRaw?: Uint8Array }): void {
+    if (out.first.kind === "error" || out.firstRaw === undefined) {
+      // a broken TLS record right after the init, or a handshake not built with `raw: true`
       this.close("protocol");
       return;
     }
+    const firstRaw = out.firstRaw;
     this.#state = "direct";
     const queue = this.#queue;
-    const relay = new DirectRelay(raw, {
+    const relay = new DirectRelay(out.stack, {
       writeClient: (b) => this.#writeClient(b),
       pauseClient: () => this.#pause(),
       resumeClient: () => this.#resume(),

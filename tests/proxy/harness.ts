@@ -73,7 +73,7 @@ export async function startPool(cleanup: Cleanup, opts: { min?: number; tag?: Ui
 export async function startPlane(
   cleanup: Cleanup,
   middle: MiddleEnd | null,
-  over: Partial<DataPlaneDeps> & { options?: Partial<PlaneOptions> } = {},
+  over: Omit<Partial<DataPlaneDeps>, "options"> & { options?: Partial<PlaneOptions> } = {},
 ): Promise<{ plane: DataPlane; port: number; lines: string[] }> {
   const mem = createMemoryLogger(0);
   const { options, ...rest } = over;
