@@ -104,7 +104,7 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
   let stats: StatsEndpoint | null = null;
   if (!worker && options.httpStats) {
     const info = () => processInfo(options, pid, startedAt, maxConnections);
-    stats = await openStatsEndpoint(options, { own: () => snapshot(stats), workerSum: () => null, info }, log, ctx);
+    stats = openStatsEndpoint(options, { own: () => snapshot(stats), workerSum: () => null, info }, log, ctx);
   }
 
   // beyond C: periodic download of proxy-multi.conf / the secret (the supervisor does it under -M)

@@ -2,14 +2,17 @@
 // (`fatal: port isn't defined`), the process facts the page needs, and the wiring to src/stats.
 import type { ProxyOptions } from "../cli/proxy-options.ts";
 import type { Logger } from "../log.ts";
-import type { StatsSnapshot } from "../stats/counters.ts";
-import type { StatsProcessInfo } from "../stats/stats-text.ts";
+import { ProxyStats, type StatsSnapshot } from "../stats/counters.ts";
+import { buildMetricFamilies } from "../stats/metrics.ts";
+import { readSelfMemory } from "../stats/proc.ts";
+import { writeExposition } from "../stats/prometheus.ts";
+import { startStatsServer } from "../stats/server.ts";
+import { renderStatsText, type StatsProcessInfo } from "../stats/stats-text.ts";
 import { FULL_VERSION_STR } from "../version.ts";
 import type { ProcessContext } from "./context.ts";
 import { intToIpv4 } from "./process-id.ts";
 import type { HttpFigures } from "./stats-compose.ts";
 import type { ProcessIdentity } from "./startup.ts";
-import { readFileSync } from "node:fs";
 
 export interface StatsPage {
   /** The serving process's own figures. */
@@ -23,18 +26,6 @@ export interface StatsEndpoint {
   readonly port: number;
   figures(): HttpFigures;
   stop(): void;
-}
-
-const PAGE_SIZE = 4096;
-
-function readMemory(): StatsProcessInfo["memory"] {
-  try {
-    const f = readFileSync("/proc/self/statm", "utf8").trim().split(/\s+/).map(Number);
-    return { vmSize: f[0]! * PAGE_SIZE, vmRss: f[1]! * PAGE_SIZE, vmData: f[5]! * PAGE_SIZE };
-  } catch (error) {
-    if (error instanceof Error) return null;
-    throw error;
-  }
 }
 
 export function processInfo(options: ProxyOptions, pid: ProcessIdentity, startedAt: number, maxConnections: number): StatsProcessInfo {
@@ -54,17 +45,37 @@ export function processInfo(options: ProxyOptions, pid: ProcessIdentity, started
     proxyTagSet: options.proxyTag !== null,
     configFileName: options.configFile ?? "",
     version: FULL_VERSION_STR,
-    memory: readMemory(),
+    memory: readSelfMemory(),
     cpu: { userSec: cpu.user / 1e6, sysSec: cpu.system / 1e6 },
   };
 }
 
 /** Opens 127.0.0.1:-p (the first free port of a range) or ends the process with C's message. */
-export async function openStatsEndpoint(options: ProxyOptions, page: StatsPage, log: Logger, ctx: ProcessContext): Promise<StatsEndpoint> {
+export function openStatsEndpoint(options: ProxyOptions, page: StatsPage, log: Logger, ctx: ProcessContext): StatsEndpoint {
   if (options.port === null) {
     log.info("fatal: port isn't defined");
     return ctx.exit(1);
   }
-  void page;
-  throw new Error("stats server not wired yet");
+  // the listener's own sockets and http_* figures are counted here, then merged into the page
+  const httpCounters = new ProxyStats();
+  const input = () => {
+    const own = page.own();
+    return { own, workerSum: page.workerSum(), info: page.info(), nowSec: Date.now() / 1000, monotonicSec: () => performance.now() / 1000 };
+  };
+  const server = startStatsServer({
+    port: options.port,
+    stats: httpCounters,
+    renderStats: () => renderStatsText(input()),
+    renderMetrics: () => writeExposition(buildMetricFamilies(input())),
+  });
+  log.debug(`stats listening on 127.0.0.1:${server.port}`);
+  return {
+    port: server.port,
+    figures: () => ({
+      connections: httpCounters.httpConnections,
+      queries: httpCounters.httpQueries,
+      badHeaders: httpCounters.httpBadHeaders,
+    }),
+    stop: () => server.stop(),
+  };
 }

@@ -94,7 +94,7 @@ export async function superviseWorkers(options: ProxyOptions, ctx: ProcessContex
       workerSum: () => sumSnapshots(supervisor.latest().map((r) => r.snapshot)),
       info: () => processInfo(options, identity, startedAt, maxConnections),
     };
-    stats = await openStatsEndpoint(options, page, log, ctx);
+    stats = openStatsEndpoint(options, page, log, ctx);
   }
 
   const parked = parkPrivileges(options.user);
