@@ -12,6 +12,7 @@ import { PACKAGE_VERSION, VERSION_STR } from "../version.ts";
 export const SUBCOMMANDS: SubCommandsDef = {
   "generate-secret": () => import("../commands/generate-secret.ts").then((m) => m.default),
   link: () => import("../commands/link.ts").then((m) => m.default),
+  doctor: () => import("../commands/doctor.ts").then((m) => m.default),
 };
 
 export interface CommandIo {

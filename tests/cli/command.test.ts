@@ -63,5 +63,5 @@ test("citty's own argument errors are usage errors: exit 2, plain text", async (
 
 test("the real subcommands are wired", async () => {
   const { SUBCOMMANDS } = await import("../../src/cli/command.ts");
-  expect(Object.keys(SUBCOMMANDS).sort()).toEqual(["generate-secret", "link"]);
+  expect(Object.keys(SUBCOMMANDS).sort()).toEqual(["doctor", "generate-secret", "link"]);
 });
