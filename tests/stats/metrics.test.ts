@@ -1,0 +1,146 @@
+import { expect, test } from "bun:test";
+import { ProxyStats, sumSnapshots } from "../../src/stats/counters.ts";
+import { buildMetricFamilies } from "../../src/stats/metrics.ts";
+import { writeExposition } from "../../src/stats/prometheus.ts";
+import type { StatsProcessInfo } from "../../src/stats/stats-text.ts";
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A strict text-format 0.0.4 parser: HELP then TYPE before a family's samples, no duplicate series. */
+function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
+  expect(text.endsWith("\n")).toBe(true);
+  const types = new Map<string, string>();
+  const helps = new Set<string>();
+  const samples: Sample[] = [];
+  const series = new Set<string>();
+  const finished = new Set<string>();
+  let current = "";
+  const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+  for (const line of text.slice(0, -1).split("\n")) {
+    let m: RegExpExecArray | null;
+    if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
+      expect(helps.has(m[1]!)).toBe(false);
+      helps.add(m[1]!);
+      if (current !== "") finished.add(current);
+      current = m[1]!;
+      continue;
+    }
+    if ((m = new RegExp(`^# TYPE (${NAME}) (counter|gauge)$`).exec(line))) {
+      expect(m[1]).toBe(current);
+      expect(types.has(m[1]!)).toBe(false);
+      types.set(m[1]!, m[2]!);
+      continue;
+    }
+    m = new RegExp(`^(${NAME})(\\{(.*)\\})? (-?[0-9.e+]+|NaN|[+-]Inf)$`).exec(line);
+    if (m === null) throw new Error(`bad line: ${JSON.stringify(line)}`);
+    const name = m[1]!;
+    expect(name).toBe(current); // samples belong to the family announced last
+    expect(types.has(name)).toBe(true);
+    expect(finished.has(name)).toBe(false);
+    const labels: Record<string, string> = {};
+    if (m[3] !== undefined) {
+      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)/y;
+      let pos = 0;
+      while (pos < m[3].length) {
+        re.lastIndex = pos;
+        const l = re.exec(m[3]);
+        if (l === null) throw new Error(`bad labels: ${m[3]}`);
+        expect(labels[l[1]!]).toBeUndefined();
+        labels[l[1]!] = l[2]!.replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
+        pos = re.lastIndex;
+      }
+    }
+    const key = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(",")}}`;
+    expect(series.has(key)).toBe(false);
+    series.add(key);
+    const value = Number(m[4]!.replace("+Inf", "Infinity").replace("-Inf", "-Infinity"));
+    if (types.get(name) === "counter") {
+      expect(name.endsWith("_total")).toBe(true);
+      expect(value).toBeGreaterThanOrEqual(0);
+    }
+    samples.push({ name, labels, value });
+  }
+  return { types, samples };
+}
+
+const info: StatsProcessInfo = {
+  pid: 1,
+  startTime: 1000,
+  pidIp: "127.0.0.1",
+  pidPort: 8888,
+  pidUtime: 1000,
+  workers: 2,
+  maxConnections: 1000,
+  maxAcceptRate: 0,
+  defaultRpcFlags: 2048,
+  maxAllocatedBufferBytes: 1 << 28,
+  windowClamp: 131072,
+  proxyTagSet: false,
+  configFileName: 'odd "name"\\x.conf',
+  version: "mtproxy-ts test",
+  memory: { vmSize: 10, vmRss: 5, vmData: 3 },
+  cpu: null,
+};
+
+function build() {
+  const own = new ProxyStats({ secretCount: 2 });
+  own.configApplied({ fileName: "p.conf", bytes: 84, md5: "2e1b", loadedAt: 990 }, 2);
+  own.configReloadFailed("bad\nline", 995);
+  own.totForwardedQueries = 1;
+  const w = new ProxyStats({ secretCount: 2 });
+  w.totForwardedQueries = 9;
+  w.acceptConnectionLimitFailed = 4;
+  w.rejectedReplay = 2;
+  w.dc(2).bytesFromClients = 100;
+  w.dc(-2).connections = 1;
+  w.secrets[0]!.clientBound("10.0.0.1");
+  w.secrets[1]!.bytesToClients = 77;
+  return writeExposition(buildMetricFamilies({ own: own.snapshot(), workerSum: sumSnapshots([w.snapshot()]), info, nowSec: 1060 }));
+}
+
+test("/metrics parses as strict Prometheus text: HELP/TYPE first, valid lines, no duplicate series", () => {
+  const { types, samples } = parseExposition(build());
+  expect(types.size).toBeGreaterThan(30);
+  expect(samples.every((s) => s.name.startsWith("mtproxy_"))).toBe(true);
+});
+
+test("/metrics carries the same figures, summed honestly over the serving process and workers", () => {
+  const { samples } = parseExposition(build());
+  const get = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  expect(get("mtproxy_forwarded_queries_total")).toBe(10);
+  expect(get("mtproxy_accept_failures_total", { reason: "connection_limit" })).toBe(4);
+  expect(get("mtproxy_rejected_handshakes_total", { reason: "replay" })).toBe(2);
+  expect(get("mtproxy_dc_bytes_total", { dc: "2", direction: "in" })).toBe(100);
+  expect(get("mtproxy_dc_connections", { dc: "-2" })).toBe(1);
+  expect(get("mtproxy_secret_active_ips", { secret: "1" })).toBe(1);
+  expect(get("mtproxy_secret_bytes_total", { secret: "2", direction: "out" })).toBe(77);
+  expect(get("mtproxy_config_size_bytes")).toBe(84);
+  expect(get("mtproxy_config_loaded_timestamp_seconds")).toBe(990);
+  expect(get("mtproxy_config_reloads_total", { result: "failure" })).toBe(1);
+  expect(get("mtproxy_uptime_seconds")).toBe(60);
+  expect(get("mtproxy_workers")).toBe(2);
+  expect(get("mtproxy_config_info", { filename: 'odd "name"\\x.conf', md5: "2e1b" })).toBe(1);
+});
+
+test("secret labels are positions, never secret bytes", () => {
+  const { samples } = parseExposition(build());
+  for (const s of samples) if (s.labels.secret !== undefined) expect(s.labels.secret).toMatch(/^[12]$/);
+});
+
+test("the writer rejects duplicate families and skips empty ones", () => {
+  expect(() =>
+    writeExposition([
+      { name: "a", type: "gauge", help: "h", samples: [{ value: 1 }] },
+      { name: "a", type: "gauge", help: "h", samples: [{ value: 1 }] },
+    ]),
+  ).toThrow();
+  expect(writeExposition([{ name: "e", type: "gauge", help: "h", samples: [] }])).toBe("");
+  expect(writeExposition([{ name: "n", type: "gauge", help: "a\\b\nc", samples: [{ value: NaN }] }])).toBe(
+    "# HELP n a\\\\b\\nc\n# TYPE n gauge\nn NaN\n",
+  );
+});
