@@ -14,7 +14,7 @@ import { listenClientPort, type ClientListener } from "./acceptor.ts";
 import { bunOutboundConnector, type OutboundConnector } from "./client-socket.ts";
 import { createSessionCounters, type SessionCounters } from "./counters.ts";
 import type { DirectUpstream } from "./direct-contract.ts";
-import { prepareDomains, type PreparedDomain } from "./domains.ts";
+import { frontingTargetOf, prepareDomains, type PreparedDomain } from "./domains.ts";
 import type { MiddleEnd } from "./middle-contract.ts";
 import { ClientSession, SESSION_DEFAULTS, type SessionEnv, type SessionLimits } from "./session.ts";
 
@@ -101,10 +101,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
       log: deps.log,
       frontingTarget: override
         ? (domain) => override(domain)
-        : (domain, localPort) => {
-            const a = domains.get(domain)?.address;
-            return a ? { host: a, port: localPort === 80 ? 80 : 443 } : null;
-          },
+        : (domain, localPort) => frontingTargetOf(domains.get(domain), localPort),
       connect: deps.connect ?? bunOutboundConnector,
       limits: { ...SESSION_DEFAULTS, ...deps.limits },
       onGone: (s) => {

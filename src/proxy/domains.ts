@@ -40,6 +40,12 @@ export function defaultDomainResolver(system: SystemResolver = systemResolver): 
   };
 }
 
+/** proxy_connection's target: the probed address, port 80 when the client came in on local port 80, else 443. */
+export function frontingTargetOf(d: PreparedDomain | undefined, localPort: number): { host: string; port: number } | null {
+  if (!d || d.address === null) return null;
+  return { host: d.address, port: localPort === 80 ? 80 : 443 };
+}
+
 const FALLBACK_LINE = (d: string): string => `Failed to update response data about ${d}, so default response settings wiil be used`;
 
 /** Prepares every domain; never throws, never takes (much) longer than `timeoutMs`. */

@@ -307,6 +307,57 @@ describe("fronting (-D): every §4.9 failure ends at the origin with exactly the
   });
 });
 
+describe("fronting: bulk and bounds", () => {
+  test("8 MiB each way through a fronted connection arrive intact (backpressure on both sides)", async () => {
+    const origin = startOrigin(null, { echo: true });
+    cleanup.add(() => origin.stop());
+    const { plane, port } = await startPlane(cleanup, null, {
+      options: { domains: [DOMAIN] },
+      frontingTarget: () => ({ host: "127.0.0.1", port: origin.port }),
+    });
+    const codec = createTestClientCodec({ secret: null, mode: "plain", dc: 2 });
+    const c = await connectTestClient("127.0.0.1", port, codec, { sendOpening: false });
+    cleanup.add(() => c.close());
+    const total = 8 << 20;
+    const data = Buffer.alloc(total);
+    for (let i = 0; i < total; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    for (let off = 0; off < total; off += 1 << 20) c.sendRaw(data.subarray(off, off + (1 << 20)));
+    await until(() => c.received.length >= total, 15_000, "echo of 8 MiB");
+    expect(c.received.equals(data)).toBe(true);
+    expect(plane.counters.bytesToOrigins).toBe(total);
+    expect(plane.counters.bytesFromOrigins).toBe(total);
+  }, 20_000);
+
+  test("beyond C: a fronted connection idle past the bound is closed on both sides", async () => {
+    const origin = startOrigin();
+    cleanup.add(() => origin.stop());
+    const { plane, port } = await startPlane(cleanup, null, {
+      options: { domains: [DOMAIN] },
+      frontingTarget: () => ({ host: "127.0.0.1", port: origin.port }),
+      limits: { fronting: { idleMs: 100, lifetimeMs: 60_000, highWater: 1 << 16, lowWater: 1 << 14, maxPendingBytes: 1 << 20 } },
+    });
+    const codec = createTestClientCodec({ secret: null, mode: "plain", dc: 2 });
+    const c = await connectTestClient("127.0.0.1", port, codec, { sendOpening: false });
+    cleanup.add(() => c.close());
+    c.sendRaw(Buffer.from("GET / HTTP/1.1\r\n"));
+    await origin.waitBytes(16);
+    await c.closed;
+    await until(() => origin.closed === 1, 2000, "origin side closed");
+    expect(plane.counters.closes.fronting).toBe(1);
+  });
+
+  test("a domain without an address: the client is closed with C's log line, nothing is sent", async () => {
+    const { plane, port, lines } = await startPlane(cleanup, null, { options: { domains: [DOMAIN] }, frontingTarget: () => null });
+    const codec = createTestClientCodec({ secret: null, mode: "plain", dc: 2 });
+    const c = await connectTestClient("127.0.0.1", port, codec);
+    cleanup.add(() => c.close());
+    await c.closed;
+    expect(c.received.length).toBe(0);
+    expect(plane.counters.closes["no-fronting-target"]).toBe(1);
+    expect(lines.join("")).toContain(`failed to proxy request to ${DOMAIN}`);
+  });
+});
+
 describe("blackhole and give-up without -D", () => {
   test("a wrong secret is blackholed: no byte back, the connection stays open until the client closes", async () => {
     const { me, pool } = await startPool(cleanup);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { seededRandom } from "../../src/crypto/random.ts";
 import { createMemoryLogger } from "../../src/log.ts";
-import { prepareDomains } from "../../src/proxy/domains.ts";
+import { frontingTargetOf, prepareDomains } from "../../src/proxy/domains.ts";
 import { buildServerHello } from "../../src/transport/faketls-response.ts";
 
 function tlsDomain(encryptedSize: number) {
@@ -89,5 +89,14 @@ describe("prepareDomains", () => {
       expect(d.profile.encryptedSize).toBeGreaterThanOrEqual(2500);
       expect(d.profile.encryptedSize).toBeLessThan(3620);
     }
+  });
+
+  test("fronting goes to port 80 only for clients of local port 80, else 443; no address → no target", () => {
+    const d = { name: "a.example", address: "192.0.2.5", profile: { reversedOrder: false, encryptedSize: 2600, randomised: true }, probed: false };
+    expect(frontingTargetOf(d, 80)).toEqual({ host: "192.0.2.5", port: 80 });
+    expect(frontingTargetOf(d, 443)).toEqual({ host: "192.0.2.5", port: 443 });
+    expect(frontingTargetOf(d, 8443)).toEqual({ host: "192.0.2.5", port: 443 });
+    expect(frontingTargetOf({ ...d, address: null }, 443)).toBeNull();
+    expect(frontingTargetOf(undefined, 443)).toBeNull();
   });
 });

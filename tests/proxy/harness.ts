@@ -102,10 +102,29 @@ export interface FakeOrigin {
   stop(): void;
 }
 
-export function startOrigin(reply: Uint8Array | null = null): FakeOrigin {
+export function startOrigin(reply: Uint8Array | null = null, opts: { echo?: boolean } = {}): FakeOrigin {
   const connections: Buffer[] = [];
   let closed = 0;
   const index = new Map<Socket<undefined>, number>();
+  const backlog = new Map<Socket<undefined>, Buffer[]>();
+  const pump = (s: Socket<undefined>): void => {
+    const q = backlog.get(s) ?? [];
+    while (q.length > 0) {
+      const n = s.write(q[0]!);
+      if (n >= q[0]!.length) q.shift();
+      else {
+        q[0] = q[0]!.subarray(Math.max(0, n));
+        break;
+      }
+    }
+    backlog.set(s, q);
+  };
+  const echo = (s: Socket<undefined>, chunk: Buffer): void => {
+    const q = backlog.get(s) ?? [];
+    q.push(Buffer.from(chunk));
+    backlog.set(s, q);
+    pump(s);
+  };
   const listener: TCPSocketListener<undefined> = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
@@ -120,6 +139,10 @@ export function startOrigin(reply: Uint8Array | null = null): FakeOrigin {
         const first = connections[i]!.length === 0;
         connections[i] = Buffer.concat([connections[i]!, chunk]);
         if (first && reply) s.write(reply);
+        if (opts.echo) echo(s, chunk);
+      },
+      drain(s) {
+        pump(s);
       },
       close() {
         closed++;
