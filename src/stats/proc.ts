@@ -1,0 +1,24 @@
+// Process figures for the /stats memory lines (common-stats.c sb_memory: statm × page size).
+// /proc/self/status gives the same numbers in kB without needing the page size.
+
+import { readFileSync } from "node:fs";
+import type { ProcessMemory } from "./stats-text.ts";
+
+/** null when /proc is unreadable: C then omits the three lines. */
+export function readSelfMemory(): ProcessMemory | null {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/status", "utf8");
+  } catch {
+    return null; // no /proc (e.g. macOS): the lines are omitted, as in C
+  }
+  const kb = (key: string): number | null => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text);
+    return m === null ? null : Number(m[1]) * 1024;
+  };
+  const vmSize = kb("VmSize");
+  const vmRss = kb("VmRSS");
+  const vmData = kb("VmData");
+  if (vmSize === null || vmRss === null || vmData === null) return null;
+  return { vmSize, vmRss, vmData };
+}
