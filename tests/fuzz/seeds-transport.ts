@@ -69,7 +69,9 @@ export function plainStreams(secrets: readonly (Uint8Array | null)[]): StreamSee
 /** Fake-TLS connections (hello, first flight, records) for strict (517-byte) or relaxed (+1800-byte) hellos. */
 export function tlsStreams(strict: boolean): StreamSeed[] {
   const out: StreamSeed[] = [];
-  for (let k = 0; k < 6; k++) out.push(clientStream("ee", k % 2 ? SECRET_A : SECRET_B, "padded", [2, -3, 4][k % 3]!, 100 + k, !strict && k >= 3 ? 1800 : undefined));
+  // Relaxed mode also takes modern ~1.8 KB hellos, and C's 4096-byte read limit decides longer ones.
+  const sizes = strict ? [517, 517, 517, 600, 700, 767] : [517, 517, 1800, 1800, 4101, 5000];
+  for (let k = 0; k < 6; k++) out.push(clientStream("ee", k % 2 ? SECRET_A : SECRET_B, "padded", [2, -3, 4][k % 3]!, 100 + k, sizes[k] === 517 ? undefined : sizes[k]));
   out.push({ bytes: unhex(vectors.fakeTls.clientHello517.hex), keep: 517 });
   out.push({ bytes: Buffer.concat([unhex(vectors.fakeTls.clientHello517.hex), unhex(vectors.fakeTls.obfuscatedInsideTls.clientFirstFlightHex)]), keep: 517 });
   return out;

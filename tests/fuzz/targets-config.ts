@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseHostsFile } from "../../src/config/hosts-file.ts";
+import { formatIpv4, formatIpv6, inetAton, isDigitsDots, parseIpv4Strict, parseIpv6 } from "../../src/config/ip-address.ts";
+import { ipv6ToBytes } from "../../src/rpc/address.ts";
 import { parseConfig, scanConfig } from "../../src/config/parse.ts";
 import { checkProxySecret, MAX_PWD_CONFIG_LEN } from "../../src/config/proxy-secret.ts";
 import { classifySecretBytes, formatClientSecret, makeClientSecret, parseClientSecret } from "../../src/config/client-secret.ts";
@@ -254,4 +256,47 @@ export const secretBytes: FuzzTarget<Uint8Array, unknown> = {
   },
 };
 
-export const CONFIG_TARGETS = [configScan, configParse, hostsFile, proxySecret, secretFile, clientSecret, secretBytes] as const;
+// ---- IP literals --------------------------------------------------------------------------------
+
+const IP_CHARS = "0123456789abcdefABCDEF:.%[]x ";
+
+/** Random 16 bytes with runs of zero groups (where :: compression and embedded IPv4 forms live). */
+function ip6Bytes(rng: Rng): Uint8Array {
+  const b = rng.bytes(16);
+  for (let g = 0; g < 8; g++) if (chance(rng, 45)) b[2 * g] = b[2 * g + 1] = 0;
+  if (chance(rng, 15)) b.fill(0, 0, 10), (b[10] = b[11] = 0xff);
+  return b;
+}
+
+export const ipAddress: FuzzTarget<{ text: string; bytes: Uint8Array; v4: number }, string | null> = {
+  name: "ip-address",
+  makeInput(rng) {
+    const bytes = ip6Bytes(rng);
+    const v4 = rng.int(0x100000000) >>> 0;
+    const base = pick(rng, [formatIpv6(bytes), formatIpv4(v4), `::ffff:${formatIpv4(v4)}`, "1.2.3", "0x7f.1", "010.0.0.1"]);
+    const text = chance(rng, 20)
+      ? Array.from({ length: rng.int(45) }, () => IP_CHARS[rng.int(IP_CHARS.length)]).join("")
+      : Buffer.from(mutate(rng, utf8.encode(base))).toString("latin1");
+    return { text, bytes, v4 };
+  },
+  run(i) {
+    // Any text: decided without a throw, and a parsed IPv6 formats to text that parses back to it.
+    const p6 = parseIpv6(i.text);
+    if (p6 !== null && (p6.length !== 16 || !Buffer.from(parseIpv6(formatIpv6(p6)) ?? []).equals(p6))) return `parseIpv6 unstable on ${i.text}`;
+    const a6 = ipv6ToBytes(i.text);
+    if (a6 !== null && a6.length !== 16) return "ipv6ToBytes length";
+    const s4 = parseIpv4Strict(i.text);
+    if (s4 !== null && formatIpv4(s4) !== i.text) return `parseIpv4Strict accepted non-canonical ${i.text}`;
+    const aton = isDigitsDots(i.text) ? inetAton(i.text) : null;
+    if (aton !== null && (aton < 0 || aton > 0xffffffff || !Number.isInteger(aton))) return `inetAton ${aton}`;
+    // Round trips from bytes.
+    const text6 = formatIpv6(i.bytes);
+    if (!Buffer.from(parseIpv6(text6) ?? []).equals(i.bytes)) return `parseIpv6(formatIpv6) for ${text6}`;
+    if (!Buffer.from(ipv6ToBytes(text6) ?? []).equals(i.bytes)) return `ipv6ToBytes(formatIpv6) for ${text6}`;
+    if (parseIpv4Strict(formatIpv4(i.v4)) !== i.v4 || inetAton(formatIpv4(i.v4)) !== i.v4) return `IPv4 round trip ${formatIpv4(i.v4)}`;
+    return null;
+  },
+  check: (s) => s,
+};
+
+export const CONFIG_TARGETS = [configScan, configParse, hostsFile, ipAddress, proxySecret, secretFile, clientSecret, secretBytes] as const;

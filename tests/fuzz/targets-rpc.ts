@@ -12,6 +12,7 @@ import {
   classifyClientPacket, decodeMiddlePacket, decodeProxyReq, encodeCloseExt, encodePing, encodePong, encodeProxyAnsHead,
   encodeProxyReqHead, encodeSimpleAck, type MiddlePacket,
 } from "../../src/rpc/wire.ts";
+import { classifyClientPacket as filterClientPacket } from "../../src/proxy/forward-filter.ts";
 import { bytesInput, chance, chunksOf, pick, type Rng } from "./generators.ts";
 import type { FuzzTarget } from "./harness.ts";
 import backend from "./vectors/backend-vectors.json";
@@ -148,6 +149,7 @@ function runWire(b: Uint8Array): Record<string, unknown> {
     nonce: nonce.ok ? { ...nonce.packet, middle: checkMiddleNonce(nonce.packet, { keySelect: 7, ts: 1700000000 }).ok, client: checkClientNonce(nonce.packet, { keySelect: 7, nowSec: 1700000000 }).ok } : nonce,
     handshake: hs.ok ? checkMiddleHandshake(b, OURS, 0x800) : hs,
     cls: classifyClientPacket(b),
+    filter: filterClientPacket(b),
   };
 }
 
@@ -170,6 +172,11 @@ export const rpcWire: FuzzTarget<Uint8Array, Record<string, unknown>> = (() => {
       const n = s.nonce as { ok?: false; extraKeys?: number[]; gA?: Uint8Array | null; schema?: number };
       if (n.ok === undefined && (n.extraKeys!.length > RPC_MAX_EXTRA_KEYS || (n.schema === RPC_CRYPTO_AES_DH) !== (n.gA?.length === 256))) return "nonce fields";
       if (!["encrypted", "unencrypted", "invalid"].includes(s.cls as string)) return `class ${s.cls}`;
+      const f = s.filter as ReturnType<typeof filterClientPacket>;
+      if (f.kind === "pong" && (f.answer.length !== 12 || Buffer.from(f.answer).readUInt32LE(0) !== 0x8430eaa7)) return "pong answer";
+      // The session filter and the wire classifier must agree on what is forwarded (pings aside).
+      if (f.kind === "forward" && s.cls !== (f.unencrypted ? "unencrypted" : "encrypted")) return `filter ${f.kind}/${f.unencrypted} vs class ${s.cls}`;
+      if (f.kind === "drop" && f.reason !== "ping" && s.cls !== "invalid") return `filter drops (${f.reason}) what the classifier calls ${s.cls}`;
       return null;
     },
   };

@@ -360,6 +360,42 @@ export const clientStack: FuzzTarget<StackInput, Packets & { raw: Uint8Array | n
   };
 })();
 
+/**
+ * The same stack under a small buffer cap (C: 32 MiB), read in random pieces: whenever a decode
+ * returns without an error, what the stack holds is within the cap. Not compared across chunkings:
+ * a frame that completes within one read never counts against the cap (as in C).
+ */
+export const clientStackCap: FuzzTarget<StackInput & { cap: number; splits: number[] }, { held: number[]; error: string | null }> = (() => {
+  const inner = clientStack;
+  return {
+    name: "client-stack-cap",
+    makeInput(rng: Rng, index: number) {
+      const i = inner.makeInput(rng, index);
+      const splits: number[] = [];
+      for (let p = 1 + rng.int(200); p < i.bytes.length; p += 1 + rng.int(300)) splits.push(p);
+      return { ...i, raw: false, cap: pick(rng, [64, 100, 256, 1000, 4096]), splits };
+    },
+    run(i) {
+      const stack = createClientStack({
+        transport: i.transport,
+        readCipher: createAesCtr(STACK_KEY, STACK_IV),
+        writeCipher: createAesCtr(STACK_KEY_OUT, STACK_IV),
+        tls: i.tls ? { recordRemaining: 0 } : null,
+        random: ZERO_RANDOM,
+        maxBufferedBytes: i.cap,
+      });
+      const held: number[] = [];
+      for (const c of chunksOf(i.bytes, i.splits)) {
+        const r = stack.decode(c);
+        if (r.kind === "error") return { held, error: r.error.code };
+        held.push(stack.bufferedBytes);
+      }
+      return { held, error: null };
+    },
+    check: (s, i) => (s.held.some((n) => n > i.cap) ? `held ${Math.max(...s.held)} bytes over a cap of ${i.cap}` : null),
+  };
+})();
+
 // ---- client-side decoders of server answers -----------------------------------------------------
 
 export const serverHelloCheck: FuzzTarget<{ bytes: Uint8Array; cut: number }, { hello: string[]; probe: string[] }> = (() => {
@@ -396,4 +432,4 @@ export const serverHelloCheck: FuzzTarget<{ bytes: Uint8Array; cut: number }, { 
   };
 })();
 
-export const TRANSPORT_TARGETS = [handshakePlain, handshakeTls, frameDecoders, serverFrames, tlsRecords, tlsFirstFlight, clientStack, serverHelloCheck] as const;
+export const TRANSPORT_TARGETS = [handshakePlain, handshakeTls, frameDecoders, serverFrames, tlsRecords, tlsFirstFlight, clientStack, clientStackCap, serverHelloCheck] as const;
