@@ -265,6 +265,39 @@ describe("doctor: --direct and -6", () => {
   }, 15_000);
 });
 
+describe("doctor: --config-refresh URLs", () => {
+  test("a URL serving a valid file passes; a 404 and a non-config page fail", async () => {
+    const me = fakeMe();
+    const good = `proxy_for 2 127.0.0.1:${me.port};\ndefault 2;\n`;
+    const web = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const path = new URL(req.url).pathname;
+        if (path === "/good") return new Response(good);
+        if (path === "/html") return new Response("<html>hi</html>");
+        if (path === "/secret") return new Response(SECRET);
+        return new Response("no", { status: 404 });
+      },
+    });
+    cleanups.push(() => web.stop(true));
+    const base = `http://127.0.0.1:${web.port}`;
+    const run = (path: string) => {
+      const args = healthyArgs(me, ["--config-refresh", "3600", "--config-url", `${base}${path}`, "--secret-url", `${base}/secret`]);
+      return doctor(args, loopbackDeps());
+    };
+    const ok = await run("/good");
+    expect(line(ok.lines, "PASS config refresh URL:")).toContain("1 targets");
+    expect(line(ok.lines, "PASS secret refresh URL:")).toContain(`${SECRET.length} bytes`);
+    expect(ok.code).toBe(0);
+    const missing = await run("/missing");
+    expect(line(missing.lines, "FAIL config refresh URL:")).toBe(`FAIL config refresh URL: ${base}/missing: HTTP 404 Not Found`);
+    const html = await run("/html");
+    expect(line(html.lines, "FAIL config refresh URL:")).toContain("not a proxy-multi.conf");
+    expect(html.code).toBe(1);
+  }, 20_000);
+});
+
 describe("doctor: command line and report", () => {
   test("bad doctor options and C command-line errors are usage errors (exit 2)", async () => {
     for (const args of [["--check-timeout", "0", "x.conf"], ["--time-url", "ftp://x", "x.conf"], ["-D", "example.com", "x.conf"], ["--bogus", "x.conf"]]) {
