@@ -41,12 +41,12 @@ export function parsePortOption(value: string): { ok: true; range: PortRange } |
   if (r.count === 1) {
     if (r.start <= 0) return { ok: false, outOfRange: false };
     if (r.start > 65535) return { ok: false, outOfRange: true };
-    return { ok: true, range: { start: r.start, end: r.start } };
+    return { ok: true, range: { start: r.start, end: r.start, isRange: false } };
   }
   if (r.count === 2) {
     if (r.start <= 0 || r.start > r.end) return { ok: false, outOfRange: false };
     if (r.end > 65535) return { ok: false, outOfRange: true };
-    return { ok: true, range: { start: r.start, end: r.end } };
+    return { ok: true, range: { start: r.start, end: r.end, isRange: true } };
   }
   return { ok: false, outOfRange: false };
 }

@@ -11,6 +11,8 @@ export interface NatRule {
 export interface PortRange {
   start: number;
   end: number;
+  /** Written as `a:b` (C: a range with no free port exits 2; a single port that fails exits 1). */
+  isRange: boolean;
 }
 
 export interface ProxyOptions {

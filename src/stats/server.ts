@@ -51,7 +51,7 @@ export function startStatsServer(opts: StatsServerOptions): StatsServer {
   const stats = opts.stats ?? null;
   const nowSec = opts.nowSec ?? ((): number => Math.floor(Date.now() / 1000));
   const hostname = opts.hostname ?? "127.0.0.1";
-  const isRange = opts.isRange ?? opts.port.start !== opts.port.end;
+  const isRange = opts.isRange ?? opts.port.isRange;
   const open = new Set<Socket<ConnState>>();
 
   const flush = (s: Socket<ConnState>): void => {

@@ -95,9 +95,9 @@ describe("engine options", () => {
     expect(ok(["-c", "12abc"]).maxConnections).toBe(12);
   });
   test("-p: a port, or a range", () => {
-    expect(ok(["-p", "8888"]).port).toEqual({ start: 8888, end: 8888 });
-    expect(ok(["-p8888:8890"]).port).toEqual({ start: 8888, end: 8890 });
-    expect(ok(["--port=80x"]).port).toEqual({ start: 80, end: 80 });
+    expect(ok(["-p", "8888"]).port).toEqual({ start: 8888, end: 8888, isRange: false });
+    expect(ok(["-p8888:8890"]).port).toEqual({ start: 8888, end: 8890, isRange: true });
+    expect(ok(["--port=80x"]).port).toEqual({ start: 80, end: 80, isRange: false });
   });
   test.each([["abc"], ["0"], ["-1"], ["5:3"], ["0:5"], [""], [":5"]])("-p %p → usage, exit 2", (value) => {
     const f = fails(["-p", value, "c"]);

@@ -36,7 +36,7 @@ test("serves /stats over loopback TCP and counts the HTTP connection like C", as
   const stats = new ProxyStats();
   let seen = "";
   const server = startStatsServer({
-    port: { start: 0, end: 0 },
+    port: { start: 0, end: 0, isRange: false },
     stats,
     renderStats: () => {
       const s = stats.snapshot();
@@ -71,7 +71,7 @@ test("serves /stats over loopback TCP and counts the HTTP connection like C", as
 
 test("a -p range opens the first free port", () => {
   using busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const server = startStatsServer({ port: { start: busy.port, end: busy.port + 20 }, renderStats: () => "" });
+  const server = startStatsServer({ port: { start: busy.port, end: busy.port + 20, isRange: true }, renderStats: () => "" });
   try {
     expect(server.port).toBeGreaterThan(busy.port);
     expect(server.port).toBeLessThanOrEqual(busy.port + 20);
@@ -84,7 +84,7 @@ test("bind failures give C's messages and exit codes", () => {
   using busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const fail = (opts: { start: number; end: number }, isRange?: boolean): CliError => {
     try {
-      startStatsServer({ port: opts, renderStats: () => "", ...(isRange === undefined ? {} : { isRange }) }).stop();
+      startStatsServer({ port: { ...opts, isRange: false }, renderStats: () => "", ...(isRange === undefined ? {} : { isRange }) }).stop();
     } catch (e) {
       if (e instanceof CliError) return e;
       throw e;
