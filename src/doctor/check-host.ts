@@ -45,8 +45,10 @@ export async function checkFdLimit(o: ProxyOptions, config: ProxyConfig | null, 
 }
 
 export async function checkPorts(o: ProxyOptions, deps: DoctorDeps): Promise<CheckResult[]> {
-  const host = o.address ?? (o.ipv6 ? "::" : "0.0.0.0");
+  // Where the proxy binds them: client ports on [::] with -6, else --address or any; stats on loopback.
+  const host = o.ipv6 ? "::" : (o.address ?? "0.0.0.0");
   const shown = host.includes(":") ? `[${host}]` : host;
+  const statsHost = "127.0.0.1";
   const results: CheckResult[] = [];
   if (o.httpPorts.length === 0) {
     results.push({ status: "WARN", check: "client ports", detail: "no -H port: clients have nothing to connect to", hint: "add -H 443 (or another port)" });
@@ -65,7 +67,7 @@ export async function checkPorts(o: ProxyOptions, deps: DoctorDeps): Promise<Che
     let last = "";
     let free: number | null = null;
     for (let p = start; p <= end && p < start + MAX_PORT_TRIES; p++) {
-      const why = await deps.tryListen(host, p);
+      const why = await deps.tryListen(statsHost, p);
       if (why === null) {
         free = p;
         break;
@@ -74,8 +76,8 @@ export async function checkPorts(o: ProxyOptions, deps: DoctorDeps): Promise<Che
     }
     results.push(
       free !== null
-        ? { status: "PASS", check, detail: `${shown}:${free} is free` }
-        : { status: "FAIL", check, detail: `cannot bind ${shown}:${start}${start === end ? "" : `..${end}`}: ${last}`, hint: portHint(last, start) },
+        ? { status: "PASS", check, detail: `${statsHost}:${free} is free` }
+        : { status: "FAIL", check, detail: `cannot bind ${statsHost}:${start}${start === end ? "" : `..${end}`}: ${last}`, hint: portHint(last, start) },
     );
   }
   return results;

@@ -212,7 +212,7 @@ describe("doctor: a precise FAIL for each broken piece", () => {
     expect(r.lines.some((l) => l.includes("middle-end"))).toBe(false);
   }, 15_000);
 
-  test("a -H port in use → FAIL naming the port", async () => {
+  test("a -H or -p port in use → FAIL naming the port", async () => {
     const me = fakeMe();
     using busy = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
     const args = healthyArgs(me);
@@ -220,6 +220,10 @@ describe("doctor: a precise FAIL for each broken piece", () => {
     const r = await doctor(args, loopbackDeps());
     expect(line(r.lines, "FAIL client port")).toBe(`FAIL client port ${busy.port}: cannot bind 0.0.0.0:${busy.port}: address already in use`);
     expect(r.code).toBe(1);
+    // The stats port binds on loopback, as the proxy's -p does.
+    using stats = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const s = await doctor([...args.slice(0, -1), "-p", String(stats.port), args.at(-1)!], loopbackDeps());
+    expect(line(s.lines, "FAIL stats port")).toBe(`FAIL stats port ${stats.port}: cannot bind 127.0.0.1:${stats.port}: address already in use`);
   }, 15_000);
 
   test("a low fd limit warns with the numbers to use", async () => {
