@@ -11,7 +11,7 @@ export function intToIpv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-/** get_my_ipv4: prefer a 10.x address with the narrowest mask, else any non-127 one with the narrowest mask. */
+/** get_my_ipv4: a 10.x address first, else any non-127 one; ties go by C's unsigned `mask < best` test. */
 export function chooseMainIpv4(ifaces: Record<string, NetworkInterfaceInfo[] | undefined>): number {
   let ip = 0;
   let mask = 0xffffffff;
