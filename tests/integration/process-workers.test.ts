@@ -3,6 +3,9 @@
 // everything with exit 0, and workers do not outlive a SIGKILLed supervisor.
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
+import { seededRandom } from "../../src/crypto/random.ts";
+import { FakeMiddleEnd } from "../support/fake-middle-end.ts";
+import { connectTestClient, createTestClientCodec } from "../support/test-client.ts";
 import {
   childPids,
   Cleanup,
@@ -14,6 +17,7 @@ import {
   tempDir,
   USER_ARGS,
   waitUntil,
+  writeFile,
   type ProxyProcess,
 } from "../supervisor/process-harness.ts";
 
@@ -122,4 +126,50 @@ describe("-M 2", () => {
     p.proc.kill("SIGKILL");
     await waitUntil(() => workers.every((w) => !isAlive(w)), 2000, "orphaned workers exit");
   }, 15_000);
+});
+
+describe("-M 2 in middle-end mode", () => {
+  const PROXY_SECRET = new Uint8Array(128).map((_, i) => (i * 53 + 5) & 0xff);
+
+  async function echo(port: number, dc: number, seed: number): Promise<void> {
+    const codec = createTestClientCodec({ secret: Buffer.from(SECRET_HEX, "hex"), mode: "plain", transport: "abridged", dc, random: seededRandom(seed) });
+    const c = await connectTestClient("127.0.0.1", port, codec);
+    cleanup.add(() => c.close());
+    const payload = new Uint8Array(64).map((_, i) => (i * 11 + seed) & 0xff);
+    payload[0] = 0x55;
+    c.send([{ payload }]);
+    const e = await c.next(4000);
+    expect(e.kind === "packet" && Buffer.from(e.payload).equals(Buffer.from(payload))).toBe(true);
+    c.close();
+  }
+
+  test("every worker links to the middle end and serves; SIGHUP gives every worker the new cluster", async () => {
+    const me1 = FakeMiddleEnd.start({ secret: PROXY_SECRET });
+    const me2 = FakeMiddleEnd.start({ secret: PROXY_SECRET });
+    cleanup.add(() => me1.stop());
+    cleanup.add(() => me2.stop());
+    const dir = tempDir(cleanup);
+    const secretFile = writeFile(dir, "proxy-secret", PROXY_SECRET);
+    // min_connections 1: each worker opens exactly one link per target, so two links = two workers
+    const cfg = writeFile(dir, "proxy-multi.conf", `min_connections 1;\ndefault 2;\nproxy_for 2 127.0.0.1:${me1.port};\n`);
+    const port = freePort();
+    const p = startProxy(["-H", String(port), "-S", SECRET_HEX, "--aes-pwd", secretFile, "-M", "2", ...USER_ARGS, cfg], cleanup);
+    await p.waitForLine(/\[worker \d\] main loop/, 10_000, 2);
+    // one link from each worker; the supervisor opens none (C's supervisor would add its own idle one)
+    await me1.waitFor(() => me1.connections.filter((c) => c.stage === "tunnel").length === 2, 5000, "links from both workers");
+    await Bun.sleep(300);
+    expect(me1.connections.length).toBe(2);
+    for (let i = 0; i < 6; i++) await echo(port, 2, i + 1);
+    expect(me1.requests.length).toBe(6);
+
+    writeFile(dir, "proxy-multi.conf", `min_connections 1;\ndefault 2;\nproxy_for 2 127.0.0.1:${me1.port};\nproxy_for 4 127.0.0.1:${me2.port};\n`);
+    p.proc.kill("SIGHUP");
+    // supervisor + 2 workers each re-read it
+    await p.waitForLine(/configuration file .* re-read successfully/, 5000, 6);
+    await me2.waitFor(() => me2.connections.filter((c) => c.stage === "tunnel").length === 2, 5000, "new cluster linked by both workers");
+    for (let i = 0; i < 6; i++) await echo(port, 4, 10 + i);
+    expect(me2.requests.length).toBe(6);
+    p.proc.kill("SIGTERM");
+    expect(await p.exited(6000)).toBe(0);
+  }, 30_000);
 });
