@@ -1,0 +1,146 @@
+// `make bench` middle-end table: end-to-end figures through a proxy BINARY (ours: dist/mtproto-proxy;
+// the C MTProxy when $MTPROXY_C_BIN is set) with the fake ME echoing in its own process and the load
+// generator in this one, so the proxy's CPU (/proc utime+stime) and RSS (VmRSS) are its alone.
+// Usage: bun bench/middle.ts [--bin=dist/mtproto-proxy] [--quick]   (MTPROXY_C_BIN=/path/to/C/binary)
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { openIdleClients, percentile, runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
+import { fmt, lineReader, printTable, procCpuMs, procRssKb, until } from "./support/proc.ts";
+
+const arg = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
+const QUICK = process.argv.includes("--quick");
+const OUR_BIN = resolve(arg("bin", "dist/mtproto-proxy"));
+const C_BIN = process.env.MTPROXY_C_BIN ?? "";
+const SECRET = Buffer.from("0123456789abcdef0123456789abcdef", "hex");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1.5 : 4));
+const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
+
+interface Figures {
+  [row: string]: string;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "mtproxy-bench-"));
+const children: Subprocess[] = [];
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const secretFile = join(dir, "proxy-secret");
+writeFileSync(secretFile, Buffer.from(Array.from({ length: 128 }, (_, i) => (i * 37 + 11) & 0xff)));
+const me = Bun.spawn([process.execPath, resolve(import.meta.dir, "fixtures/fake-me-process.ts"), secretFile], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+children.push(me);
+const meLines = lineReader(me.stdout);
+const mePort = Number((await meLines.next(10_000)).split(" ")[1]);
+const confFile = join(dir, "proxy-multi.conf");
+writeFileSync(confFile, `default 2;\nproxy_for 2 127.0.0.1:${mePort};\n`);
+
+const fdLimit = await hardFdLimit();
+const results: { name: string; f: Figures }[] = [];
+results.push({ name: "ours", f: await measure("ours", OUR_BIN) });
+if (C_BIN) results.push({ name: "C", f: await measure("C", C_BIN) });
+
+me.stdin.write("quit\n");
+me.stdin.flush();
+await Promise.race([me.exited, Bun.sleep(2000)]);
+
+const rows = Object.keys(results[0]!.f).map((k) => [k, ...results.map((r) => r.f[k] ?? "")]);
+printTable(`middle-end mode, one worker, intermediate transport, fake ME on loopback (${SECONDS} s per row)`, ["figure", ...results.map((r) => r.name)], rows);
+if (!C_BIN) console.log("C proxy: not available (set MTPROXY_C_BIN)");
+process.exit(0);
+
+async function measure(name: string, bin: string): Promise<Figures> {
+  const port = await freePort();
+  const maxConn = Math.max(1000, Math.min(IDLE_BIG + 2000, fdLimit - 100));
+  const args = [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-c", String(maxConn), "-H", String(port), "-S", SECRET.toString("hex"), "--aes-pwd", secretFile, confFile];
+  const proxy = Bun.spawn([bin, ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  children.push(proxy);
+  const errText = new Response(proxy.stderr).text();
+  const f: Figures = {};
+  const base: LoadOptions = { port, clients: 1, secret: SECRET, mode: "plain", transport: "intermediate", dc: 2, timeoutMs: 20_000 };
+  try {
+    const up = await until(async () => (await runLoad({ ...base, timeoutMs: 1000 })).connected === 1, 15_000, 200);
+    if (!up) throw new Error(`${name} proxy never served a client: ${(await Promise.race([errText, Bun.sleep(500).then(() => "")])).slice(-600)}`);
+    const pid = proxy.pid;
+    await Bun.sleep(500);
+    f["RSS idle (MB)"] = fmt(procRssKb(pid) / 1024, 1);
+
+    // idle clients: handshake + one echo each, then silent
+    for (const n of [1000, IDLE_BIG]) {
+      if (n > fdLimit - 200) {
+        f[`RSS with ${n} idle clients (MB)`] = `skipped (fd limit ${fdLimit})`;
+        continue;
+      }
+      const before = procRssKb(pid);
+      const idle = await openIdleClients({ ...base, clients: n, connectConcurrency: 100, timeoutMs: 60_000 });
+      await Bun.sleep(1000);
+      const after = procRssKb(pid);
+      await idle.close();
+      const note = idle.connected < n ? ` (${idle.connected} up${idle.errorSamples[0] ? `: ${idle.errorSamples[0]}` : ""})` : "";
+      f[`RSS with ${n} idle clients (MB)`] = fmt(after / 1024, 1) + note;
+      if (n === IDLE_BIG) f["RSS per idle client (KB)"] = fmt((after - before) / Math.max(1, idle.connected), 1);
+      await Bun.sleep(500);
+    }
+
+    const withCpu = async (o: LoadOptions): Promise<{ r: LoadResult; cpuMs: number }> => {
+      let c0 = 0;
+      let c1 = 0;
+      const r = await runLoad({ ...o, onMeasureStart: () => (c0 = procCpuMs(pid)), onMeasureEnd: () => (c1 = procCpuMs(pid)) });
+      return { r, cpuMs: c1 - c0 };
+    };
+    const errs = (r: LoadResult): string => (r.errors > 0 ? ` [${r.errors} errors: ${r.errorSamples[0]}]` : "");
+
+    // 16 KiB echoes, 100 clients ping-pong
+    {
+      const { r, cpuMs } = await withCpu({ ...base, clients: 100, messageSize: 16 << 10, durationMs: SECONDS * 1000 });
+      const mb = r.bytesEchoed / 1e6;
+      f["16 KiB × 100 clients: MB/s echoed"] = fmt(mb / (r.elapsedMs / 1000), 1) + errs(r);
+      f["16 KiB × 100 clients: messages/s"] = fmt(r.messages / (r.elapsedMs / 1000));
+      f["16 KiB × 100 clients: proxy CPU ms per MB"] = fmt(cpuMs / mb, 2);
+      f["16 KiB × 100 clients: p50 / p99 RTT (ms)"] = `${fmt(percentile(r.rttMs, 50), 2)} / ${fmt(percentile(r.rttMs, 99), 2)}`;
+    }
+    // small messages
+    {
+      const { r, cpuMs } = await withCpu({ ...base, clients: 100, messageSize: 128, window: 4, durationMs: SECONDS * 1000 });
+      f["128 B × 100 clients × 4 in flight: messages/s"] = fmt(r.messages / (r.elapsedMs / 1000)) + errs(r);
+      f["128 B: p50 / p99 RTT (ms)"] = `${fmt(percentile(r.rttMs, 50), 2)} / ${fmt(percentile(r.rttMs, 99), 2)}`;
+      f["128 B: proxy CPU µs per message"] = fmt((cpuMs * 1000) / r.messages, 1);
+    }
+    // handshakes: connect + obfuscated2 init + one 128 B echo, 32 at a time
+    {
+      const n = QUICK ? 500 : 2000;
+      const c0 = procCpuMs(pid);
+      const r = await runLoad({ ...base, clients: n, connectConcurrency: 32, messagesPerClient: 0, timeoutMs: 30_000 });
+      const cpu = procCpuMs(pid) - c0;
+      f["handshakes/s (connect + init + 1 echo, 32 parallel)"] = fmt(r.connected / (r.handshakePhaseMs / 1000)) + errs(r);
+      f["handshake: p50 / p99 (ms), proxy CPU µs each"] = `${fmt(percentile(r.handshakeMs, 50), 2)} / ${fmt(percentile(r.handshakeMs, 99), 2)}, ${fmt((cpu * 1000) / Math.max(1, r.connected))}`;
+      await Bun.sleep(300);
+    }
+    // latency at 1,000 clients: each sends 1 KiB every 100 ms (10k messages/s in all)
+    {
+      const { r } = await withCpu({ ...base, clients: 1000, messageSize: 1024, intervalMs: 100, durationMs: SECONDS * 1000, connectConcurrency: 100 });
+      f["1000 clients, 1 KiB every 100 ms: p50 / p99 RTT (ms)"] = `${fmt(percentile(r.rttMs, 50), 2)} / ${fmt(percentile(r.rttMs, 99), 2)}` + errs(r);
+    }
+    return f;
+  } finally {
+    proxy.kill("SIGTERM");
+    const gone = await Promise.race([proxy.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+    if (!gone) proxy.kill("SIGKILL");
+  }
+}
+
+async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = l.port;
+  l.stop(true);
+  return p;
+}
+
+/** The soft RLIMIT_NOFILE this process (and its children) run under: each side holds one fd per client. */
+async function hardFdLimit(): Promise<number> {
+  const p = Bun.spawnSync(["sh", "-c", "ulimit -n"]);
+  const n = Number(p.stdout.toString().trim());
+  return Number.isFinite(n) ? n : 1024;
+}
