@@ -36,7 +36,7 @@ export function lineReader(stream: ReadableStream<Uint8Array>): LineReader {
   const reader = stream.getReader();
   const dec = new TextDecoder();
   let buf = "";
-  let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let pendingRead: ReturnType<typeof reader.read> | null = null;
   return {
     async next(timeoutMs = 30_000) {
       const end = Date.now() + timeoutMs;

@@ -120,7 +120,7 @@ class Samples {
 type Phase = "handshake" | "measure" | "done";
 
 class LoadRun {
-  readonly o: Required<Omit<LoadOptions, "messagesPerClient" | "durationMs" | "domain" | "secret">> & LoadOptions;
+  readonly o: Required<Omit<LoadOptions, "messagesPerClient" | "durationMs" | "domain" | "secret" | "onMeasureStart" | "onMeasureEnd">> & LoadOptions;
   readonly idle: boolean;
   readonly clients: LoadClient[] = [];
   readonly handshakeSamples = new Samples();
@@ -170,7 +170,7 @@ class LoadRun {
     else if (this.phase === "measure") this.#clientDone();
   }
 
-  onHandshake(c: LoadClient, ms: number): void {
+  onHandshake(ms: number): void {
     this.connected++;
     this.handshakeSamples.push(ms);
     this.#handshakeFinished();
@@ -387,7 +387,7 @@ class LoadClient {
       this.inFlight--;
       if (this.state === "connecting") {
         this.state = "open";
-        run.onHandshake(this, now - this.#connectAt);
+        run.onHandshake(now - this.#connectAt);
         continue;
       }
       this.echoed++;
