@@ -6,16 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=dist/mtproto-proxy
+BIN="${BIN:-dist/mtproto-proxy}"
 PORT="${PORT:-8443}"
 STATS_PORT="${STATS_PORT:-8888}"
-mkdir -p .run
-if [ ! -s .run/secret ]; then
-  "$BIN" generate-secret > .run/secret
-  echo "generated a new secret in .run/secret"
+RUN_DIR="${RUN_DIR:-.run}"
+mkdir -p "$RUN_DIR"
+if [ ! -s "$RUN_DIR/secret" ]; then
+  "$BIN" generate-secret > "$RUN_DIR/secret"
+  echo "generated a new secret in $RUN_DIR/secret"
 fi
 
-args=(--direct -H "$PORT" -p "$STATS_PORT" --http-stats --mtproto-secret-file .run/secret)
+args=(--direct -H "$PORT" -p "$STATS_PORT" --http-stats --mtproto-secret-file "$RUN_DIR/secret")
 # Like C, the proxy refuses to keep root privileges: drop to nobody after binding.
 if [ "$(id -u)" = 0 ]; then args+=(-u nobody); fi
 

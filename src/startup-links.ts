@@ -30,3 +30,12 @@ export function startupLinkLines(options: Pick<ProxyOptions, "natInfo" | "addres
   }
   return lines;
 }
+
+/** Where the proxy listens and how clients reach it: logged once before `main loop`. */
+export function startupLines(options: Pick<ProxyOptions, "natInfo" | "address" | "httpPorts" | "secrets" | "domains" | "direct" | "ipv6">, ports: readonly number[]): string[] {
+  if (ports.length === 0) return [];
+  const host = options.ipv6 ? "[::]" : (options.address ?? "0.0.0.0");
+  const mode = options.direct ? "direct to Telegram DCs" : "via Telegram middle-end servers";
+  const tls = options.domains.length > 0 ? `, fake TLS for ${options.domains.join(", ")}` : "";
+  return [`listening for clients on ${ports.map((p) => `${host}:${p}`).join(", ")} (${mode}${tls})`, ...startupLinkLines(options)];
+}
