@@ -7,7 +7,7 @@ import type { ClientInfo, ClientSink } from "../proxy/middle-contract.ts";
 import { toEndpoint, type Endpoint } from "./address.ts";
 import { Binding, type BindingOwner } from "./binding.ts";
 import { CONNECT_TIMEOUT_MS, RPCF_USE_CRC32C, SEQ_HANDSHAKE } from "./constants.ts";
-import type { ConnectionEvents, ConnectionSettings } from "./connection-settings.ts";
+import type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
 import { FrameDecoder, FrameEncoder, type FrameBody } from "./frame.ts";
 import { checkMiddleHandshake, encodeHandshake, encodeHandshakeError, peerPidOf, type ProcessId } from "./handshake.ts";
 import { deriveLinkKeys } from "./keys.ts";
@@ -59,12 +59,15 @@ export class MiddleConnection implements BindingOwner {
   readonly #drainWaiters = new Set<Binding>();
   readonly #s: ConnectionSettings;
   readonly #events: ConnectionEvents;
+  /** The proxy secret as it was at start(): nonce and key derivation must agree even if applySecret runs between them. */
+  #secret: ProxySecret;
 
   constructor(target: { host: string; port: number }, settings: ConnectionSettings, events: ConnectionEvents) {
     this.target = target;
     this.#s = settings;
     this.#events = events;
     this.#sender = settings.pid;
+    this.#secret = settings.secret;
   }
 
   get stage(): Stage {
@@ -85,6 +88,8 @@ export class MiddleConnection implements BindingOwner {
   }
 
   start(): void {
+    const secret = this.#s.secret;
+    this.#secret = { bytes: secret.bytes.slice(), keySelect: secret.keySelect };
     this.#armHandshakeTimer();
     this.#s.connector(this.target, {
       open: (sock) => this.#onOpen(sock),
@@ -205,7 +210,7 @@ export class MiddleConnection implements BindingOwner {
     }
     this.#nonceTs = this.#s.unixSec();
     this.#nonce = this.#s.random.bytes(16);
-    this.#enqueue(encodeNonce({ keySelect: this.#s.secret.keySelect, ts: this.#nonceTs, nonce: this.#nonce }), 32);
+    this.#enqueue(encodeNonce({ keySelect: this.#secret.keySelect, ts: this.#nonceTs, nonce: this.#nonce }), 32);
     this.#flush();
   }
 
@@ -227,7 +232,7 @@ export class MiddleConnection implements BindingOwner {
   #onNonce(body: Uint8Array): void {
     const d = decodeNonce(body);
     if (!d.ok) return this.#fail(d.code, d.reason);
-    const ok = checkMiddleNonce(d.packet, { keySelect: this.#s.secret.keySelect, ts: this.#nonceTs });
+    const ok = checkMiddleNonce(d.packet, { keySelect: this.#secret.keySelect, ts: this.#nonceTs });
     if (!ok.ok) return this.#fail(ok.code, ok.reason);
     // tcp_rpcc_start_crypto: nothing may follow the nonce before our handshake went out
     if (this.#decoder.bufferedBytes > 0) return this.#fail(-6, "bytes after the middle-end nonce");
@@ -246,7 +251,7 @@ export class MiddleConnection implements BindingOwner {
         clientPort: local.port,
         serverIpv6: remote.ipv6,
         clientIpv6: local.ipv6,
-        secret: this.#s.secret.bytes,
+        secret: this.#secret.bytes,
       },
       "client",
     );

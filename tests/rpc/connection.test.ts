@@ -16,7 +16,7 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
-function setup(meOpts: Partial<FakeMiddleEndOptions> = {}) {
+function setup(meOpts: Partial<FakeMiddleEndOptions> = {}, afterOpen?: (settings: ConnectionSettings) => void) {
   const me = FakeMiddleEnd.start({ secret: SECRET, ...meOpts });
   cleanups.push(() => me.stop());
   const writes: number[] = [];
@@ -46,6 +46,7 @@ function setup(meOpts: Partial<FakeMiddleEndOptions> = {}) {
           terminate: () => s.terminate(),
         };
         ev.open(counted);
+        afterOpen?.(settings);
       },
     });
   const counters = createMiddleCounters();
@@ -120,4 +121,18 @@ test("closing the link closes every bound client and frees nothing twice", async
   expect(routes.every((r) => !r.alive)).toBe(true);
   expect(routes[0]!.send(mtprotoPacket(), false)).toBe(true); // dropped, not thrown
   await me.waitFor(() => me.connections[0]!.stage === "closed", 1000, "socket closed");
+});
+
+test("a proxy secret swapped between our nonce and the ME's reply does not break that handshake", async () => {
+  // pool.applySecret replaces settings.secret; the link started before must finish with the secret it
+  // sent the key_select of, or both ends derive different keys and the handshake fails
+  const other = Buffer.from(SECRET.map((b) => b ^ 0x5a));
+  const { conn, counters, isReady, closedWith } = setup({}, (settings) => {
+    settings.secret = { bytes: other, keySelect: other.readUInt32LE(0) };
+  });
+  await until(() => isReady() || closedWith() !== null, 2000, "handshake outcome");
+  expect(closedWith()).toBeNull();
+  expect(isReady()).toBe(true);
+  expect(counters.handshakeFailures).toBe(0);
+  conn.close("done");
 });
