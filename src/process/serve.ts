@@ -19,6 +19,8 @@ import type { ProcessContext } from "./context.ts";
 import { changeUserGroup } from "./privileges.ts";
 import { installSignals, type TerminateSignal } from "./signals.ts";
 import { composeSnapshot } from "./stats-compose.ts";
+import { createStatsTaps } from "./stats-taps.ts";
+import { FdPeak } from "../stats/proc.ts";
 import { openStatsEndpoint, processInfo, type StatsEndpoint } from "./stats-endpoint.ts";
 import {
   applyDaemonize,
@@ -53,13 +55,18 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
 
   // the pool is created after the bind (C: pre_start); a client that races it finds no middle end
   let pool: MiddlePool | null = null;
-  const middle: MiddleEnd = { bind: (client, sink2, onDrain) => (pool ? pool.bind(client, sink2, onDrain) : null) };
+  // per-DC / per-secret figures are taken where a client meets its upstream (stats-taps.ts)
+  const taps = createStatsTaps(options.secrets.length);
+  const middle: MiddleEnd = taps.middle(
+    { bind: (client, sink2, onDrain) => (pool ? pool.bind(client, sink2, onDrain) : null) },
+    (dc) => pool === null || pool.config.clusters.has(dc),
+  );
   const direct = options.direct ? createDirectUpstream({ options, log }) : null;
   const plane: DataPlane = createDataPlane({
     options: { ...options, maxSpecialConnections: specialLimit },
     log,
     middle: direct ? null : middle,
-    direct,
+    direct: direct ? taps.direct(direct) : null,
     reusePort: worker,
   });
   await plane.start();
@@ -88,6 +95,8 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
     reloader = new ConfigReloader({ path: options.configFile, initial: config, apply: (c) => p.applyConfig(c), log, stderr: (l) => sink.write(l) });
   }
 
+  let refresher: ConfigRefresher | null = null;
+  const fdPeak = new FdPeak();
   const snapshot = (http: StatsEndpoint | null): StatsSnapshot =>
     composeSnapshot({
       secretCount: options.secrets.length,
@@ -99,6 +108,9 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
       aesPwdHash: aesPwdHash(secret),
       maxSpecialConnections: specialLimit,
       http: http?.figures() ?? null,
+      taps: taps.stats,
+      refresh: refresher?.stats ?? null,
+      highestFd: fdPeak.sample(),
     });
 
   // single process only: C opens -p in the supervisor, never in a worker
@@ -109,7 +121,6 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
   }
 
   // beyond C: periodic download of proxy-multi.conf / the secret (the supervisor does it under -M)
-  let refresher: ConfigRefresher | null = null;
   if (!worker && reloader && options.configRefreshSec > 0 && options.configFile !== null) {
     const r = reloader;
     refresher = createConfigRefresher({

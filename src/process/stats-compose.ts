@@ -1,16 +1,26 @@
 // Builds one process's StatsSnapshot (src/stats) from the parts that count: data-plane counters, the
-// middle-end pool or the direct relay, the config reloader and the proxy secret. What a worker sends
-// to the supervisor and what the /stats page of a single process shows (stats.md §4, §6).
+// middle-end pool or the direct relay, the per-DC/per-secret taps, the config reloader and refresher,
+// the -p listener and the proxy secret. What a worker sends to the supervisor and what the /stats page
+// of a single process shows (stats.md §4, §6). Every field is set here or documented as always 0.
+import type { RefreshStats } from "../config/refresh.ts";
 import type { DirectCounters } from "../direct/direct-upstream.ts";
-import type { SessionCounters } from "../proxy/counters.ts";
+import type { FrontCause, SessionCounters } from "../proxy/counters.ts";
 import type { MiddleStats } from "../rpc/pool.ts";
 import { ProxyStats, type StatsSnapshot } from "../stats/counters.ts";
 import type { ReloadStats } from "./config-reload.ts";
 
+/** The -p listener's own figures (src/stats/server.ts counts them). */
 export interface HttpFigures {
   connections: number;
+  accepted: number;
   queries: number;
   badHeaders: number;
+  /** Connections closed for overflowing their write queue (C's 32 MiB check). */
+  floodCloses: number;
+  readCalls: number;
+  readBytes: number;
+  writeCalls: number;
+  writeBytes: number;
 }
 
 export interface StatsParts {
@@ -25,7 +35,16 @@ export interface StatsParts {
   maxSpecialConnections: number;
   /** The -p listener, when this process serves it. */
   http: HttpFigures | null;
+  /** createStatsTaps().stats: per-DC and per-secret figures, answers delivered, bindings made. */
+  taps?: ProxyStats | null;
+  /** The --config-refresh downloader, in the process that runs it. */
+  refresh?: Readonly<RefreshStats> | null;
+  /** The highest file descriptor seen open so far (C: max_connection). */
+  highestFd?: number;
 }
+
+/** Handshake refusals with a reason of their own in the stats; every other front cause is a "bad handshake". */
+const NAMED_REJECTIONS: readonly FrontCause[] = ["replayed-random", "bad-timestamp", "unknown-sni", "bad-hmac", "alarm"];
 
 const sum = (r: Record<string | number, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
@@ -38,22 +57,33 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
     s.activeInboundConnections = c.active;
     s.activeSpecialConnections = c.active;
     s.acceptRateLimitFailed = c.rejectedRate;
+    // C pauses its listener at -C; we accept and close, which is C's "init_accepted failed" outcome
+    s.acceptInitAcceptedFailed = c.rejectedCap;
     s.specialLimitRejected = c.rejectedCap;
     s.bytesFromClients = c.bytesFromClients;
     s.bytesToClients = c.bytesToClients;
+    s.tcpReadBytes = c.bytesFromClients + c.bytesFromOrigins;
+    s.tcpWriteBytes = c.bytesToClients + c.bytesToOrigins;
     s.packetsFromClients = c.forwardedPackets;
     s.rejectedReplay = c.replays;
     s.rejectedBadTimestamp = c.badTimestamps;
     s.rejectedUnknownSni = c.unknownSni;
     s.rejectedBadHmac = c.fronted["bad-hmac"];
+    let otherFronts = 0;
+    for (const [cause, n] of Object.entries(c.fronted) as [FrontCause, number][]) if (!NAMED_REJECTIONS.includes(cause)) otherFronts += n;
+    s.rejectedBadHandshake = otherFronts + c.blackholed;
     s.frontedConnections = sum(c.fronted);
     s.blackholedConnections = c.blackholed;
     s.connectionsFailedFlood = c.closes["write-overflow"];
+    // "memory": the process-wide output budget shed the client holding the most (C: connections_failed_lru)
+    const closes: Readonly<Record<string, number>> = c.closes;
+    s.connectionsFailedLru = closes["memory"] ?? 0;
     c.handshakesBySecret.forEach((n, i) => {
       const sec = s.secrets[i];
       if (sec) sec.connectionsCreated = n;
     });
   }
+  s.maxConnection = p.highestFd ?? 0;
   s.maxSpecialConnections = p.maxSpecialConnections;
   const m = p.middle;
   if (m) {
@@ -75,6 +105,8 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
     s.allocatedTargets = m.targets;
     s.activeTargets = m.targets;
     s.extConnections = m.boundClients;
+    s.extConnectionsCreated = p.taps?.extConnectionsCreated ?? 0;
+    s.packetsToClients = p.taps?.packetsToClients ?? 0;
   }
   const d = p.direct;
   if (d) {
@@ -87,16 +119,81 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
     s.totalConnectFailures = failed;
     s.extConnections = d.activeLinks;
     s.extConnectionsCreated = ok;
+    s.tcpReadBytes += d.bytesDcToClient;
+    s.tcpWriteBytes += d.bytesClientToDc;
+    s.dcFallbacks = sum(d.fallbacksToDefault);
   }
-  if (p.http) {
-    s.httpConnections = p.http.connections;
-    s.httpQueries = p.http.queries;
-    s.httpBadHeaders = p.http.badHeaders;
+  const h = p.http;
+  if (h) {
+    s.httpConnections = h.connections;
+    s.httpQueries = h.queries;
+    s.httpBadHeaders = h.badHeaders;
+    s.inboundConnections += h.connections;
+    s.activeInboundConnections += h.connections;
+    s.inboundConnectionsAccepted += h.accepted;
+    s.connectionsFailedFlood += h.floodCloses;
+    s.tcpReadCalls = h.readCalls;
+    s.tcpReadBytes += h.readBytes;
+    s.tcpWriteCalls = h.writeCalls;
+    s.tcpWriteBytes += h.writeBytes;
   }
-  s.listeningConnections = p.listeningPorts + (p.http ? 1 : 0);
-  s.activeConnections = (c?.active ?? 0) + s.outboundConnections + (p.http?.connections ?? 0);
+  s.listeningConnections = p.listeningPorts + (h ? 1 : 0);
+  s.activeConnections = s.inboundConnections + s.outboundConnections;
   s.aesPwdHash = p.aesPwdHash;
+  const t = p.taps;
+  if (t) {
+    if (!d) s.dcFallbacks = t.dcFallbacks;
+    t.secrets.forEach((src, i) => {
+      const dst = s.secrets[i];
+      if (!dst) return;
+      dst.connections = src.connections;
+      dst.bytesFromClients = src.bytesFromClients;
+      dst.bytesToClients = src.bytesToClients;
+    });
+  }
   const snap = s.snapshot();
+  if (t) {
+    const tapped = t.snapshot();
+    snap.dcs = tapped.dcs;
+    tapped.secrets.forEach((src, i) => {
+      const dst = snap.secrets[i];
+      if (!dst) return;
+      dst.activeIps = src.activeIps;
+      dst.activeAuthKeys = src.activeAuthKeys;
+    });
+  }
+  if (d) {
+    // the direct relay decides the DC 2 fallback itself (direct/dc-table.ts resolveDc)
+    for (const [key, n] of Object.entries(d.fallbacksToDefault)) {
+      const dc = Number(key);
+      const entry = snap.dcs.find((x) => x.dc === dc);
+      if (entry) entry.fallbacks = n;
+      else
+        snap.dcs.push({
+          dc,
+          connections: 0,
+          connectionsCreated: 0,
+          bytesFromClients: 0,
+          bytesToClients: 0,
+          packetsFromClients: 0,
+          packetsToClients: 0,
+          droppedQueries: 0,
+          fallbacks: n,
+        });
+    }
+    snap.dcs.sort((a, b) => a.dc - b.dc);
+  }
+  const rf = p.refresh;
+  if (rf) {
+    snap.refresh = {
+      attempts: rf.attempts,
+      ok: rf.ok,
+      failed: rf.failed,
+      lastError: rf.lastError,
+      lastOkAt: rf.lastOkAt ?? 0,
+      lastChangedAt: rf.lastChangedAt ?? 0,
+    };
+  }
   const r = p.reload;
   if (r) {
     snap.config = {

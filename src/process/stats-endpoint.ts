@@ -73,8 +73,14 @@ export function openStatsEndpoint(options: ProxyOptions, page: StatsPage, log: L
     port: server.port,
     figures: () => ({
       connections: httpCounters.httpConnections,
+      accepted: httpCounters.inboundConnectionsAccepted,
       queries: httpCounters.httpQueries,
       badHeaders: httpCounters.httpBadHeaders,
+      floodCloses: httpCounters.connectionsFailedFlood,
+      readCalls: httpCounters.tcpReadCalls,
+      readBytes: httpCounters.tcpReadBytes,
+      writeCalls: httpCounters.tcpWriteCalls,
+      writeBytes: httpCounters.tcpWriteBytes,
     }),
     stop: () => server.stop(),
   };

@@ -1,6 +1,8 @@
 // The figures one proxy process keeps (stats.md §4, C: the globals read by mtfront_prepare_stats,
 // connections_prepare_stat, worker_stats). The data plane increments plain fields directly; maps are
 // touched only at connection boundaries. snapshot() is JSON-serialisable for worker → supervisor IPC.
+// Where each figure comes from: src/process/stats-compose.ts. Fields marked "always 0 in this
+// implementation" have no counterpart here; the key stays so that C scrapers keep working.
 
 /**
  * Every scalar figure, summed field by field across workers (C add_stats; §6 decides per key which
@@ -9,7 +11,7 @@
 export const SCALAR_FIELDS = [
   // ---- connections (net-connections.c): every TCP socket of the process, clients, ME links and /stats HTTP
   "activeConnections", // gauge: established sockets of any kind (C active_connections)
-  "activeDhConnections", // gauge: inbound RPC connections that used DH; always 0 for us
+  "activeDhConnections", // always 0 in this implementation: we serve no inbound RPC (C's -p RPC side), so no DH
   "outboundConnections", // gauge: ME sockets that exist, including ones still connecting
   "readyOutboundConnections", // gauge: ME links with the RPC handshake done
   "activeOutboundConnections", // gauge: ME sockets TCP-connected
@@ -23,29 +25,29 @@ export const SCALAR_FIELDS = [
   "readyTargets", // gauge: ME targets with ≥ 1 ready link
   "allocatedTargets", // gauge: ME targets allocated
   "activeTargets", // gauge: targets referenced by the current config (C total_declared_targets)
-  "inactiveTargets", // gauge: targets no longer referenced, still draining
-  "freeTargets", // gauge: targets freed
+  "inactiveTargets", // always 0 in this implementation: a reload closes a removed target's links at once
+  "freeTargets", // always 0 in this implementation: removed targets are forgotten, not kept on a free list
   "activeSpecialConnections", // gauge: client connections counted against -C
   "maxSpecialConnections", // setting: this process's -C limit (summed across workers as C does)
-  "curAcceptRateRemaining", // gauge (float): the --max-accept-rate token bucket
-  "maxConnection", // gauge: peak simultaneous sockets (C: the highest fd seen)
-  "tcpReadCalls", // counter: socket data callbacks (C tcp_readv_calls)
-  "tcpReadBytes", // counter: bytes received on all sockets
-  "tcpWriteCalls", // counter: socket write() calls
-  "tcpWriteBytes", // counter: bytes the kernel took on all sockets
-  "acceptCallsFailed", // counter: accept() errors
-  "acceptNonblockSetFailed", // counter: always 0 in Bun
-  "acceptConnectionLimitFailed", // counter: accepted then closed because of the -c limit
+  "curAcceptRateRemaining", // always 0 in this implementation: the accept limiter does not expose its bucket
+  "maxConnection", // gauge: the highest file descriptor seen open (C: max_connection); serving process only
+  "tcpReadCalls", // counter: data callbacks of the /stats listener only (client sockets are not counted per call)
+  "tcpReadBytes", // counter: bytes received on client, fronting-origin, direct-DC and /stats sockets (not ME links)
+  "tcpWriteCalls", // counter: write() calls of the /stats listener only
+  "tcpWriteBytes", // counter: bytes sent on client, fronting-origin, direct-DC and /stats sockets (not ME links)
+  "acceptCallsFailed", // always 0 in this implementation: Bun does not report failed accept() calls
+  "acceptNonblockSetFailed", // always 0 in this implementation: Bun sets O_NONBLOCK itself
+  "acceptConnectionLimitFailed", // always 0 in this implementation: over -c, accept() fails in the kernel (EMFILE) and Bun hides it
   "acceptRateLimitFailed", // counter: accepted then closed by --max-accept-rate
-  "acceptInitAcceptedFailed", // counter: accepted then closed by init (e.g. the -C limit)
+  "acceptInitAcceptedFailed", // counter: accepted then closed at init; here the -C cap (C pauses the listener instead)
   // ---- buffers (net-msg-buffers.c)
-  "bufferedBytes", // gauge: bytes held in our read/write queues
-  "bufferedChunks", // gauge: chunks held in our read/write queues
+  "bufferedBytes", // always 0 in this implementation: queues are not summed process-wide (see the RSS figures)
+  "bufferedChunks", // always 0 in this implementation (as bufferedBytes)
   // ---- crypto (net-crypto-aes.c, net-crypto-dh.c)
   "allocatedAesCrypto", // gauge: ME links with AES-CBC keys (C total_encrypted_connections)
-  "dhRounds1", // counter: DH first rounds (tot_dh_rounds[0])
-  "dhRounds2",
-  "dhRounds3",
+  "dhRounds1", // always 0 in this implementation: ME links use no DH and we serve no inbound RPC
+  "dhRounds2", // always 0 (as dhRounds1)
+  "dhRounds3", // always 0 (as dhRounds1)
   // ---- MTProxy block (mtproto-proxy.c)
   "totForwardedQueries", // counter: RPC_PROXY_REQ sent
   "droppedQueries", // counter: client packets dropped, no ready ME link
@@ -53,34 +55,39 @@ export const SCALAR_FIELDS = [
   "droppedResponses", // counter: RPC_PROXY_ANS for unknown/mismatched conn ids
   "totForwardedSimpleAcks", // counter: RPC_SIMPLE_ACK delivered
   "droppedSimpleAcks", // counter: RPC_SIMPLE_ACK for unknown conn ids
-  "rpcCloseConnSent", // counter: RPC_CLOSE_CONN sent (part of C rpc_sent_queries)
-  "connectionsFailedLru", // counter: clients closed by memory pressure
-  "connectionsFailedFlood", // counter: connections closed for > 32 MiB buffered
-  "extConnections", // gauge: current client↔ME bindings
-  "extConnectionsCreated", // counter: bindings made
+  "rpcCloseConnSent", // always 0 in this implementation: the ME link does not count the RPC_CLOSE_CONN it sends
+  "connectionsFailedLru", // counter: clients shed by the process-wide output budget (memory pressure)
+  "connectionsFailedFlood", // counter: client or /stats connections closed for overflowing their write queue
+  "extConnections", // gauge: current client↔ME bindings (direct mode: open DC links)
+  "extConnectionsCreated", // counter: bindings made (direct mode: DC links opened)
   "httpConnections", // gauge: open /stats HTTP connections
   "httpQueries", // counter: HTTP requests parsed (any status)
   "httpBadHeaders", // counter: malformed HTTP requests
   // ---- beyond C
-  "bytesFromClients", // counter: client-side bytes received (all layers)
-  "bytesToClients", // counter: client-side bytes sent
-  "packetsFromClients", // counter: MTProto packets decoded from clients
-  "packetsToClients", // counter: MTProto packets sent to clients
+  "bytesFromClients", // counter: client socket bytes received (all layers, TLS and obfuscation included)
+  "bytesToClients", // counter: client socket bytes sent
+  "packetsFromClients", // counter: MTProto packets forwarded to the ME (0 in direct mode: the stream is not parsed)
+  "packetsToClients", // counter: RPC_PROXY_ANS answers handed to clients (0 in direct mode)
   "rejectedReplay", // counter: handshakes refused as replays
   "rejectedBadTimestamp", // counter: fake-TLS ClientHello outside the time window
   "rejectedUnknownSni", // counter: fake-TLS SNI not in -D
   "rejectedBadHmac", // counter: fake-TLS HMAC matches no secret
-  "rejectedBadHandshake", // counter: obfuscated2 header matched no secret / transport
-  "frontedConnections", // counter: handed over to domain fronting
-  "blackholedConnections", // counter: bad clients held open and ignored
+  "rejectedBadHandshake", // counter: any other refused handshake (no secret matched the obfuscated2 header, not a TLS hello, bad TLS shape)
+  "frontedConnections", // counter: handed over to domain fronting (all causes, the 10 s alarm included)
+  "blackholedConnections", // counter: bad clients held open and ignored (no -D)
   "specialLimitRejected", // counter: clients refused by -C
   "middleSilentCloses", // counter: ME links closed for silence (no pong)
+  "dcFallbacks", // counter: clients whose DC index is unknown and went to the default (ME: default cluster, direct: DC 2)
 ] as const;
 
 export type ScalarField = (typeof SCALAR_FIELDS)[number];
 export type ScalarCounters = Record<ScalarField, number>;
 
-/** Per configured secret (-S order, 1-based in output). */
+/**
+ * Per configured secret (-S order, 1-based in output). connectionsCreated counts handshakes; the other
+ * figures need the session to tell its middle end / DC link which secret the client used
+ * (ClientInfo.secretIndex) and stay 0 while it does not.
+ */
 export interface SecretSnapshot {
   /** Distinct client IPs holding a bound connection (fork: secret_<i>_active_connections). */
   activeIps: number;
@@ -92,16 +99,36 @@ export interface SecretSnapshot {
   bytesToClients: number;
 }
 
-/** Per client-requested DC (signed 16-bit id from the obfuscated2 header). */
+/**
+ * Per client-requested DC (signed 16-bit id from the obfuscated2 header). Bytes are what crosses the
+ * proxy between the client and its upstream: MTProto payloads in ME mode, the decrypted transport
+ * stream in direct mode (where packets stay 0: the stream is relayed unparsed).
+ */
 export interface DcSnapshot {
   dc: number;
+  /** ME mode: clients bound to a middle-end link now; direct mode: open DC links. */
   connections: number;
+  /** Distinct clients that asked for this DC (ME: at their first forwarded packet; direct: at the handshake). */
   connectionsCreated: number;
   bytesFromClients: number;
   bytesToClients: number;
   packetsFromClients: number;
   packetsToClients: number;
+  /** Client packets dropped for want of a ready middle-end link. */
   droppedQueries: number;
+  /** Clients of this (unknown) DC sent to the default: ME default cluster, direct DC 2. */
+  fallbacks: number;
+}
+
+/** The --config-refresh downloader's figures (config/refresh.ts RefreshStats); null when refresh is off. */
+export interface RefreshStatsSnapshot {
+  attempts: number;
+  ok: number;
+  failed: number;
+  lastError: string | null;
+  /** Unix seconds; 0 = never. */
+  lastOkAt: number;
+  lastChangedAt: number;
 }
 
 export interface ConfigStatsSnapshot {
@@ -124,6 +151,8 @@ export interface StatsSnapshot extends ScalarCounters {
   /** Sorted by dc id. */
   dcs: DcSnapshot[];
   config: ConfigStatsSnapshot | null;
+  /** Config refresh figures of the process that runs the refresher (the supervisor under -M). */
+  refresh: RefreshStatsSnapshot | null;
   /** MD5 hex of the --aes-pwd file, or "none". */
   aesPwdHash: string;
 }
@@ -179,6 +208,7 @@ export class DcCounters {
   packetsFromClients = 0;
   packetsToClients = 0;
   droppedQueries = 0;
+  fallbacks = 0;
   constructor(readonly dc: number) {}
   snapshot(): DcSnapshot {
     return {
@@ -190,6 +220,7 @@ export class DcCounters {
       packetsFromClients: this.packetsFromClients,
       packetsToClients: this.packetsToClients,
       droppedQueries: this.droppedQueries,
+      fallbacks: this.fallbacks,
     };
   }
 }
@@ -266,6 +297,7 @@ export class ProxyStats implements ScalarCounters {
   blackholedConnections = 0;
   specialLimitRejected = 0;
   middleSilentCloses = 0;
+  dcFallbacks = 0;
 
   aesPwdHash = "none";
   /** Indexed by secret position in -S order (0-based here, 1-based in output). */
@@ -329,6 +361,7 @@ export class ProxyStats implements ScalarCounters {
       secrets: this.secrets.map((s) => s.snapshot()),
       dcs,
       config: this.#config === null ? null : { ...this.#config },
+      refresh: null,
       aesPwdHash: this.aesPwdHash,
     };
   }
@@ -341,7 +374,7 @@ export function emptySnapshot(): StatsSnapshot {
 
 /**
  * Field-wise sum of snapshots (C compute_stats_sum/add_stats over the worker slots). Secrets are
- * summed by position, DCs by id. Config and aesPwdHash come from the first snapshot that has one:
+ * summed by position, DCs by id. Config, refresh and aesPwdHash come from the first snapshot that has one:
  * they are per-process facts, never summed.
  */
 export function sumSnapshots(list: readonly StatsSnapshot[]): StatsSnapshot {
@@ -378,8 +411,10 @@ export function sumSnapshots(list: readonly StatsSnapshot[]): StatsSnapshot {
       t.packetsFromClients += d.packetsFromClients;
       t.packetsToClients += d.packetsToClients;
       t.droppedQueries += d.droppedQueries;
+      t.fallbacks += d.fallbacks;
     }
     if (sum.config === null && s.config !== null) sum.config = { ...s.config };
+    if (sum.refresh === null && s.refresh !== null) sum.refresh = { ...s.refresh };
     if (sum.aesPwdHash === "none" && s.aesPwdHash !== "none") sum.aesPwdHash = s.aesPwdHash;
   }
   sum.dcs = [...dcs.values()].sort((a, b) => a.dc - b.dc);

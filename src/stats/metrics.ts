@@ -32,6 +32,7 @@ const SIMPLE: readonly Simple[] = [
   ["mtproxy_special_limit_rejected_total", "counter", "specialLimitRejected", "Clients refused by the -C limit."],
   ["mtproxy_unused_connections_closed_total", "counter", "unusedConnectionsClosed", "Middle-end links closed because their target left the config."],
   ["mtproxy_middle_silent_closes_total", "counter", "middleSilentCloses", "Middle-end links closed for silence."],
+  ["mtproxy_unknown_dc_fallbacks_total", "counter", "dcFallbacks", "Clients of an unknown DC sent to the default (middle-end default cluster, direct DC 2)."],
   ["mtproxy_buffered_bytes", "gauge", "bufferedBytes", "Bytes held in read and write queues."],
   ["mtproxy_fronted_connections_total", "counter", "frontedConnections", "Connections handed over to domain fronting."],
   ["mtproxy_blackholed_connections_total", "counter", "blackholedConnections", "Bad connections held open and ignored."],
@@ -124,6 +125,7 @@ export function buildMetricFamilies(input: MetricsInput): MetricFamily[] {
   add("mtproxy_dc_bytes_total", "counter", "Client-side bytes, by requested DC.", dcDir((d) => d.bytesFromClients, (d) => d.bytesToClients));
   add("mtproxy_dc_packets_total", "counter", "Client-side packets, by requested DC.", dcDir((d) => d.packetsFromClients, (d) => d.packetsToClients));
   add("mtproxy_dc_dropped_queries_total", "counter", "Client packets dropped, by requested DC.", dc((d) => d.droppedQueries));
+  add("mtproxy_dc_fallbacks_total", "counter", "Clients of an unknown DC sent to the default, by requested DC.", dc((d) => d.fallbacks));
 
   // Per secret, labelled by its 1-based -S position.
   const sec = (pick: (s: StatsSnapshot["secrets"][number]) => number): MetricSample[] =>
@@ -154,6 +156,17 @@ export function buildMetricFamilies(input: MetricsInput): MetricFamily[] {
       { labels: { result: "failure" }, value: cfg.reloadFailures },
     ]);
     one("mtproxy_config_last_reload_failure_timestamp_seconds", "gauge", "Unix time of the last failed reload; 0 if none.", cfg.lastReloadErrorAt);
+  }
+  // The --config-refresh downloader, in the process that runs it (the supervisor under -M).
+  const rf = own.refresh ?? input.workerSum?.refresh ?? null;
+  if (rf !== null) {
+    add("mtproxy_config_refresh_total", "counter", "Config refresh rounds by result.", [
+      { labels: { result: "ok" }, value: rf.ok },
+      { labels: { result: "failed" }, value: rf.failed },
+    ]);
+    one("mtproxy_config_refresh_attempts_total", "counter", "Config refresh rounds started.", rf.attempts);
+    one("mtproxy_config_refresh_last_success_timestamp_seconds", "gauge", "Unix time of the last fully successful refresh; 0 if none.", rf.lastOkAt);
+    one("mtproxy_config_refresh_last_change_timestamp_seconds", "gauge", "Unix time a refresh last applied a change; 0 if none.", rf.lastChangedAt);
   }
   one("mtproxy_aes_pwd_info", "gauge", "MD5 of the --aes-pwd file, or none.", 1, { md5: own.aesPwdHash });
   if (info.memory !== null) {

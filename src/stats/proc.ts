@@ -1,7 +1,7 @@
 // Process figures for the /stats memory lines (common-stats.c sb_memory: statm × page size).
 // /proc/self/status gives the same numbers in kB without needing the page size.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { ProcessMemory } from "./stats-text.ts";
 
 /** null when /proc is unreadable: C then omits the three lines. */
@@ -21,4 +21,33 @@ export function readSelfMemory(): ProcessMemory | null {
   const vmData = kb("VmData");
   if (vmSize === null || vmRss === null || vmData === null) return null;
   return { vmSize, vmRss, vmData };
+}
+
+/**
+ * The highest file descriptor open now (C's max_connection is the highest fd it has seen); null when
+ * /proc/self/fd cannot be listed. Keep the maximum over calls with a FdPeak.
+ */
+export function highestOpenFd(): number | null {
+  let names: string[];
+  try {
+    names = readdirSync("/proc/self/fd");
+  } catch {
+    return null; // no /proc: the figure stays 0
+  }
+  let max = -1;
+  for (const n of names) {
+    const fd = Number(n);
+    if (fd > max) max = fd;
+  }
+  return max < 0 ? null : max;
+}
+
+/** The running maximum of highestOpenFd() over the samples taken (each stats snapshot). */
+export class FdPeak {
+  #max = 0;
+  sample(): number {
+    const now = highestOpenFd();
+    if (now !== null && now > this.#max) this.#max = now;
+    return this.#max;
+  }
 }

@@ -316,7 +316,30 @@ export function renderStatsText(input: StatsTextInput): string {
     i(`secret_${k + 1}_active_connections`, (a?.activeIps ?? 0) + (b?.activeIps ?? 0));
     i(`secret_${k + 1}_active_auth_keys`, (a?.activeAuthKeys ?? 0) + (b?.activeAuthKeys ?? 0));
   }
+
+  // ---- beyond C, after every C key so C scrapers see their block unchanged: SIGHUP/refresh reloads
+  // (C's SIGHUP only logs, so it has no such keys) and the --config-refresh downloader.
+  if (cfg) {
+    i("config_reload_ok", cfg.reloadSuccesses);
+    i("config_reload_failed", cfg.reloadFailures);
+    kv("config_reload_last_error", oneLine(cfg.lastReloadError));
+    i("config_reload_last_error_at", cfg.lastReloadErrorAt);
+  }
+  const rf = own.refresh ?? ws?.refresh ?? null;
+  if (rf) {
+    i("config_refresh_attempts", rf.attempts);
+    i("config_refresh_ok", rf.ok);
+    i("config_refresh_failed", rf.failed);
+    kv("config_refresh_last_error", oneLine(rf.lastError));
+    i("config_refresh_last_ok_at", rf.lastOkAt);
+    i("config_refresh_last_changed_at", rf.lastChangedAt);
+  }
   return lines.join("");
+}
+
+/** A value on one line: no TAB or LF may break the key<TAB>value<LF> shape; "" when there is none. */
+function oneLine(text: string | null): string {
+  return text === null ? "" : text.replace(/[\t\r\n]+/g, " ").trim();
 }
 
 function allocated(s: StatsSnapshot): number {

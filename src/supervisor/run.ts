@@ -26,6 +26,7 @@ import {
   setupLogging,
 } from "../process/startup.ts";
 import { sumSnapshots } from "../stats/counters.ts";
+import { FdPeak } from "../stats/proc.ts";
 import { Supervisor } from "./supervisor.ts";
 import { selfCommand } from "./worker-command.ts";
 
@@ -78,6 +79,8 @@ export async function superviseWorkers(options: ProxyOptions, ctx: ProcessContex
     config && options.configFile !== null
       ? new ConfigReloader({ path: options.configFile, initial: config, apply: () => {}, log, stderr: (l) => sink.write(l) })
       : null;
+  let refresher: ConfigRefresher | null = null;
+  const fdPeak = new FdPeak();
   if (options.httpStats) {
     const page = {
       own: () =>
@@ -91,6 +94,9 @@ export async function superviseWorkers(options: ProxyOptions, ctx: ProcessContex
           aesPwdHash: aesPwdHash(secret),
           maxSpecialConnections: 0,
           http: stats?.figures() ?? null,
+          // the refresher runs here, not in the workers: its figures are the supervisor's own
+          refresh: refresher?.stats ?? null,
+          highestFd: fdPeak.sample(),
         }),
       workerSum: () => sumSnapshots(supervisor.latest().map((r) => r.snapshot)),
       info: () => processInfo(options, identity, startedAt, maxConnections),
@@ -108,7 +114,6 @@ export async function superviseWorkers(options: ProxyOptions, ctx: ProcessContex
   identity = processIdentity(options, process.pid, startedAt, log);
   if (reloader && options.configFile !== null && config) log.info(configReloadedLine(options.configFile, config.meta.bytes));
 
-  let refresher: ConfigRefresher | null = null;
   if (reloader && options.configRefreshSec > 0 && options.configFile !== null) {
     refresher = createConfigRefresher({
       configPath: options.configFile,

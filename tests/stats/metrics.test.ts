@@ -3,69 +3,8 @@ import { ProxyStats, sumSnapshots } from "../../src/stats/counters.ts";
 import { buildMetricFamilies } from "../../src/stats/metrics.ts";
 import { writeExposition } from "../../src/stats/prometheus.ts";
 import type { StatsProcessInfo } from "../../src/stats/stats-text.ts";
+import { parseExposition } from "./prometheus-parse.ts";
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** A strict text-format 0.0.4 parser: HELP then TYPE before a family's samples, no duplicate series. */
-function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
-  expect(text.endsWith("\n")).toBe(true);
-  const types = new Map<string, string>();
-  const helps = new Set<string>();
-  const samples: Sample[] = [];
-  const series = new Set<string>();
-  const finished = new Set<string>();
-  let current = "";
-  const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
-  for (const line of text.slice(0, -1).split("\n")) {
-    let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
-      expect(helps.has(m[1]!)).toBe(false);
-      helps.add(m[1]!);
-      if (current !== "") finished.add(current);
-      current = m[1]!;
-      continue;
-    }
-    if ((m = new RegExp(`^# TYPE (${NAME}) (counter|gauge)$`).exec(line))) {
-      expect(m[1]).toBe(current);
-      expect(types.has(m[1]!)).toBe(false);
-      types.set(m[1]!, m[2]!);
-      continue;
-    }
-    m = new RegExp(`^(${NAME})(\\{(.*)\\})? (-?[0-9.e+]+|NaN|[+-]Inf)$`).exec(line);
-    if (m === null) throw new Error(`bad line: ${JSON.stringify(line)}`);
-    const name = m[1]!;
-    expect(name).toBe(current); // samples belong to the family announced last
-    expect(types.has(name)).toBe(true);
-    expect(finished.has(name)).toBe(false);
-    const labels: Record<string, string> = {};
-    if (m[3] !== undefined) {
-      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)/y;
-      let pos = 0;
-      while (pos < m[3].length) {
-        re.lastIndex = pos;
-        const l = re.exec(m[3]);
-        if (l === null) throw new Error(`bad labels: ${m[3]}`);
-        expect(labels[l[1]!]).toBeUndefined();
-        labels[l[1]!] = l[2]!.replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
-        pos = re.lastIndex;
-      }
-    }
-    const key = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(",")}}`;
-    expect(series.has(key)).toBe(false);
-    series.add(key);
-    const value = Number(m[4]!.replace("+Inf", "Infinity").replace("-Inf", "-Infinity"));
-    if (types.get(name) === "counter") {
-      expect(name.endsWith("_total")).toBe(true);
-      expect(value).toBeGreaterThanOrEqual(0);
-    }
-    samples.push({ name, labels, value });
-  }
-  return { types, samples };
-}
 
 const info: StatsProcessInfo = {
   pid: 1,
@@ -99,7 +38,11 @@ function build() {
   w.dc(-2).connections = 1;
   w.secrets[0]!.clientBound("10.0.0.1");
   w.secrets[1]!.bytesToClients = 77;
-  return writeExposition(buildMetricFamilies({ own: own.snapshot(), workerSum: sumSnapshots([w.snapshot()]), info, nowSec: 1060 }));
+  w.dc(7).fallbacks = 3;
+  w.dcFallbacks = 3;
+  const ownSnap = own.snapshot();
+  ownSnap.refresh = { attempts: 4, ok: 3, failed: 1, lastError: "x", lastOkAt: 1050, lastChangedAt: 1020 };
+  return writeExposition(buildMetricFamilies({ own: ownSnap, workerSum: sumSnapshots([w.snapshot()]), info, nowSec: 1060 }));
 }
 
 test("/metrics parses as strict Prometheus text: HELP/TYPE first, valid lines, no duplicate series", () => {
@@ -125,6 +68,13 @@ test("/metrics carries the same figures, summed honestly over the serving proces
   expect(get("mtproxy_uptime_seconds")).toBe(60);
   expect(get("mtproxy_workers")).toBe(2);
   expect(get("mtproxy_config_info", { filename: 'odd "name"\\x.conf', md5: "2e1b" })).toBe(1);
+  expect(get("mtproxy_dc_fallbacks_total", { dc: "7" })).toBe(3);
+  expect(get("mtproxy_unknown_dc_fallbacks_total")).toBe(3);
+  expect(get("mtproxy_config_refresh_total", { result: "ok" })).toBe(3);
+  expect(get("mtproxy_config_refresh_total", { result: "failed" })).toBe(1);
+  expect(get("mtproxy_config_refresh_attempts_total")).toBe(4);
+  expect(get("mtproxy_config_refresh_last_success_timestamp_seconds")).toBe(1050);
+  expect(get("mtproxy_config_refresh_last_change_timestamp_seconds")).toBe(1020);
 });
 
 test("secret labels are positions, never secret bytes", () => {

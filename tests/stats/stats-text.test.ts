@@ -44,13 +44,24 @@ function parseBody(body: string): [string, string][] {
     });
 }
 
+/** Ours, after every C key: reload figures whenever a config is loaded (refresh ones only with a refresher). */
+const RELOAD_KEYS = ["config_reload_ok", "config_reload_failed", "config_reload_last_error", "config_reload_last_error_at"];
+const REFRESH_KEYS = [
+  "config_refresh_attempts",
+  "config_refresh_ok",
+  "config_refresh_failed",
+  "config_refresh_last_error",
+  "config_refresh_last_ok_at",
+  "config_refresh_last_changed_at",
+];
+
 const render = (s: ProxyStats, over: Partial<StatsProcessInfo> = {}, nowSec = 1795294600): string =>
   renderStatsText({ own: s.snapshot(), workerSum: null, info: { ...info, ...over }, nowSec });
 
 test("every C key is present, in C's order, with section markers (stats.md §4)", () => {
   const pairs = parseBody(render(sample()));
   const keys = pairs.map(([k]) => k);
-  expect(keys).toEqual(ref.keys);
+  expect(keys).toEqual([...ref.keys, ...RELOAD_KEYS]);
   for (const [k, v] of pairs) {
     if (k.startsWith(">>>>>>")) expect(v).toBe("start");
     if (k.startsWith("<<<<<<")) expect(v).toBe("end");
@@ -86,7 +97,7 @@ test("number formats follow C printf per key", () => {
   for (const k of ref.fixed6) expect(`${k}=${pairs.get(k)}`).toMatch(/=\d+\.\d{6}$/);
   for (const k of ref.list16Fixed3) expect(`${k}=${pairs.get(k)}`).toMatch(/=(\d+\.\d{3} ){3}\d+\.\d{3}(  (\d+\.\d{3} ){3}\d+\.\d{3}){3}$/);
   for (const k of ref.list16Int) expect(`${k}=${pairs.get(k)}`).toMatch(/=(\d+ ){3}\d+(  (\d+ ){3}\d+){3}$/);
-  const nonInt = new Set([...ref.fixed3, ...ref.fixed6, ...ref.list16Fixed3, ...ref.list16Int, ...ref.strings]);
+  const nonInt = new Set([...ref.fixed3, ...ref.fixed6, ...ref.list16Fixed3, ...ref.list16Int, ...ref.strings, "config_reload_last_error"]);
   for (const [k, v] of pairs) if (!k.includes(">>>") && !k.includes("<<<") && !nonInt.has(k)) expect(`${k}=${v}`).toMatch(/=-?\d+$/);
   expect(pairs.get("http_qps")).toBe("2.333333");
   expect(pairs.get("cur_accept_rate_remaining")).toBe("12.500000");
@@ -103,7 +114,32 @@ test("number formats follow C printf per key", () => {
 test("memory lines are omitted when /proc is unreadable, like C", () => {
   const keys = parseBody(render(sample(), { memory: null })).map(([k]) => k);
   expect(keys).not.toContain("vmsize_bytes");
-  expect(keys).toEqual(ref.keys.filter((k) => !k.startsWith("vm")));
+  expect(keys).toEqual([...ref.keys.filter((k) => !k.startsWith("vm")), ...RELOAD_KEYS]);
+});
+
+test("reload and refresh figures come after every C key, one line each, whatever the error text holds", () => {
+  const s = sample();
+  s.configReloadFailed("bad\tline\nat 3:1", 1795294560);
+  const snap = s.snapshot();
+  snap.refresh = { attempts: 3, ok: 1, failed: 2, lastError: "configuration from http://x/: download failed: HTTP 500", lastOkAt: 1795294500, lastChangedAt: 1795294400 };
+  const pairs = parseBody(renderStatsText({ own: snap, workerSum: null, info, nowSec: 1795294600 }));
+  expect(pairs.map(([k]) => k)).toEqual([...ref.keys, ...RELOAD_KEYS, ...REFRESH_KEYS]);
+  const m = new Map(pairs);
+  expect(m.get("config_reload_ok")).toBe("0");
+  expect(m.get("config_reload_failed")).toBe("1");
+  expect(m.get("config_reload_last_error")).toBe("bad line at 3:1");
+  expect(m.get("config_reload_last_error_at")).toBe("1795294560");
+  expect(m.get("config_refresh_attempts")).toBe("3");
+  expect(m.get("config_refresh_ok")).toBe("1");
+  expect(m.get("config_refresh_failed")).toBe("2");
+  expect(m.get("config_refresh_last_error")).toBe("configuration from http://x/: download failed: HTTP 500");
+  expect(m.get("config_refresh_last_ok_at")).toBe("1795294500");
+  expect(m.get("config_refresh_last_changed_at")).toBe("1795294400");
+  // under -M the refresher's figures are the supervisor's own and are not summed with the workers'
+  const w = new ProxyStats().snapshot();
+  w.refresh = { attempts: 50, ok: 50, failed: 0, lastError: null, lastOkAt: 1, lastChangedAt: 1 };
+  const m2 = new Map(parseBody(renderStatsText({ own: snap, workerSum: sumSnapshots([w]), info, nowSec: 1795294600 })));
+  expect(m2.get("config_refresh_attempts")).toBe("3");
 });
 
 test("fork per-secret lines follow version, 1-based in -S order", () => {

@@ -1,0 +1,209 @@
+// Per-DC and per-secret figures (stats.md §4.4 fork lines, /metrics labels), taken where a client meets
+// its upstream: decorators of the MiddleEnd and DirectUpstream contracts, so the data plane and the
+// pool stay unaware of stats. Touched once per binding / link plus one field bump per packet or chunk.
+import type { ClientPipe, DirectLink, DirectUpstream } from "../proxy/direct-contract.ts";
+import type { ClientInfo, ClientSink, MiddleEnd, MiddleRoute } from "../proxy/middle-contract.ts";
+import { ProxyStats, type DcCounters, type SecretCounters } from "../stats/counters.ts";
+
+/** ClientInfo as a session may fill it: `secretIndex` (-S position) makes the per-secret figures live. */
+type TappedClient = ClientInfo & { readonly secretIndex?: number };
+
+export interface StatsTaps {
+  /** Per-DC and per-secret counters plus packetsToClients / extConnectionsCreated / dcFallbacks. */
+  readonly stats: ProxyStats;
+  /** `knownDc(dc)`: the current config has a cluster for `dc` (else the pool takes the default one). */
+  middle(inner: MiddleEnd, knownDc: (dc: number) => boolean): MiddleEnd;
+  direct(inner: DirectUpstream): DirectUpstream;
+}
+
+export function createStatsTaps(secretCount: number): StatsTaps {
+  const stats = new ProxyStats({ secretCount });
+  // a session may bind more than once (its link died): count the client, not the binding
+  const seen = new WeakSet<ClientSink>();
+  const secretOf = (client: TappedClient): SecretCounters | null =>
+    client.secretIndex === undefined ? null : (stats.secrets[client.secretIndex] ?? null);
+  return {
+    stats,
+    middle(inner, knownDc) {
+      return {
+        bind(client: TappedClient, sink, onDrain) {
+          const dc = stats.dc(client.dc);
+          if (!seen.has(sink)) {
+            seen.add(sink);
+            dc.connectionsCreated++;
+            if (!knownDc(client.dc)) {
+              dc.fallbacks++;
+              stats.dcFallbacks++;
+            }
+          }
+          const tap = new MiddleTap(stats, dc, secretOf(client), client.remoteAddress, sink);
+          const route = inner.bind(client, tap, onDrain);
+          if (route === null) {
+            dc.droppedQueries++;
+            return null;
+          }
+          tap.opened(route);
+          return tap;
+        },
+      };
+    },
+    direct(inner) {
+      return {
+        open(client: TappedClient, pipe, onDcDrain) {
+          const dc = stats.dc(client.dc);
+          dc.connectionsCreated++;
+          const tap = new DirectTap(dc, secretOf(client), client.remoteAddress, pipe);
+          const link = inner.open(client, tap.pipe, onDcDrain);
+          tap.opened(link);
+          return tap;
+        },
+      };
+    },
+  };
+}
+
+/** One binding: the sink the pool talks to and the route the session talks to. */
+class MiddleTap implements ClientSink, MiddleRoute {
+  #route: MiddleRoute | null = null;
+  #open = false;
+  #authKey: string | null = null;
+
+  constructor(
+    readonly stats: ProxyStats,
+    readonly dc: DcCounters,
+    readonly secret: SecretCounters | null,
+    readonly ip: string,
+    readonly sink: ClientSink,
+  ) {}
+
+  opened(route: MiddleRoute): void {
+    this.#route = route;
+    this.#open = true;
+    this.dc.connections++;
+    this.stats.extConnectionsCreated++;
+    const s = this.secret;
+    if (s) {
+      s.connections++;
+      s.clientBound(this.ip);
+    }
+  }
+
+  // ---- MiddleRoute (session → pool)
+  send(packet: Uint8Array, quickAck: boolean): boolean {
+    const dc = this.dc;
+    dc.packetsFromClients++;
+    dc.bytesFromClients += packet.length;
+    const s = this.secret;
+    if (s) {
+      s.bytesFromClients += packet.length;
+      // the fork's active_auth_keys: auth_key_id is the first 8 bytes of an MTProto packet
+      if (this.#authKey === null && this.#open && packet.length >= 8) {
+        this.#authKey = Buffer.from(packet.buffer, packet.byteOffset, 8).toString("hex");
+        s.authKeyBound(this.#authKey);
+      }
+    }
+    return this.#route!.send(packet, quickAck);
+  }
+  close(): void {
+    this.#route?.close();
+    this.#closed();
+  }
+  get alive(): boolean {
+    return this.#route?.alive ?? false;
+  }
+
+  // ---- ClientSink (pool → session)
+  sendPacket(payload: Uint8Array): void {
+    this.stats.packetsToClients++;
+    this.dc.packetsToClients++;
+    this.dc.bytesToClients += payload.length;
+    if (this.secret) this.secret.bytesToClients += payload.length;
+    this.sink.sendPacket(payload);
+  }
+  sendQuickAck(confirm: number): void {
+    this.sink.sendQuickAck(confirm);
+  }
+  closeFromMiddle(reason: string): void {
+    this.#closed();
+    this.sink.closeFromMiddle(reason);
+  }
+  get pendingBytes(): number {
+    return this.sink.pendingBytes;
+  }
+
+  #closed(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.dc.connections--;
+    const s = this.secret;
+    if (s) {
+      s.connections--;
+      s.clientUnbound(this.ip);
+      if (this.#authKey !== null) s.authKeyUnbound(this.#authKey);
+    }
+  }
+}
+
+/** One direct link: the link the session talks to, and `pipe`, what the DC side writes to. */
+class DirectTap implements DirectLink {
+  #link: (DirectLink & { onClientDrain(): void }) | null = null;
+  #open = true;
+  readonly pipe: ClientPipe;
+
+  constructor(
+    readonly dc: DcCounters,
+    readonly secret: SecretCounters | null,
+    readonly ip: string,
+    inner: ClientPipe,
+  ) {
+    dc.connections++;
+    if (secret) {
+      secret.connections++;
+      secret.clientBound(ip);
+    }
+    // DC → session
+    this.pipe = {
+      write: (plain) => {
+        dc.bytesToClients += plain.length;
+        if (secret) secret.bytesToClients += plain.length;
+        return inner.write(plain);
+      },
+      close: (reason) => {
+        this.#closed();
+        inner.close(reason);
+      },
+      get pendingBytes() {
+        return inner.pendingBytes;
+      },
+    };
+  }
+
+  opened(link: DirectLink & { onClientDrain(): void }): void {
+    this.#link = link;
+  }
+
+  // ---- session → DC
+  send(plain: Uint8Array): boolean {
+    this.dc.bytesFromClients += plain.length;
+    if (this.secret) this.secret.bytesFromClients += plain.length;
+    return this.#link!.send(plain);
+  }
+  close(): void {
+    this.#link?.close();
+    this.#closed();
+  }
+  onClientDrain(): void {
+    this.#link?.onClientDrain();
+  }
+
+  #closed(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.dc.connections--;
+    const s = this.secret;
+    if (s) {
+      s.connections--;
+      s.clientUnbound(this.ip);
+    }
+  }
+}
