@@ -1,6 +1,7 @@
 // The proxy process with --config-refresh 1 against a loopback config server: it picks up a changed
 // proxy-multi.conf without a restart (new middle-end used, /stats config_md5 follows), then keeps
-// serving through a broken download (HTTP 500) and a malformed file, logging one line for each.
+// serving through a broken download (HTTP 500) and a malformed file, logging one line for each and
+// reporting both in /stats (config_refresh_* after C's keys) and on /metrics.
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import { proxyCommand } from "../support/proxy-bin.ts";
 import { USER_ARGS } from "../supervisor/process-harness.ts";
 import { connectTestClient, createTestClientCodec, type TestConnection } from "../support/test-client.ts";
 import { SECRET } from "../rpc/helpers.ts";
+import { parseExposition, sampleValue } from "../stats/prometheus-parse.ts";
 
 const CLIENT_SECRET = Buffer.from("0123456789abcdef0123456789abcdef", "hex");
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -107,6 +109,9 @@ test("--config-refresh: a changed config is applied live; a 500 and a malformed 
     }
   };
   const statsMd5 = async () => /config_md5\t(\S+)/.exec(await stats())?.[1] ?? null;
+  const statsMap = async (): Promise<Map<string, string>> =>
+    new Map((await stats()).split("\n").filter((l) => l.includes("\t")).map((l) => [l.slice(0, l.indexOf("\t")), l.slice(l.indexOf("\t") + 1)] as [string, string]));
+  const num = (m: Map<string, string>, k: string): number => Number(m.get(k) ?? Number.NaN);
 
   // 1. The changed config arrives within the first round (min(interval, 60 s) ± 10 %), no restart.
   try {
@@ -120,13 +125,42 @@ test("--config-refresh: a changed config is applied live; a 500 and a malformed 
   const client = await echoThrough(port, 1);
   expect(meNew.requests.length).toBe(1);
   expect(meOld.requests.length).toBe(0);
+  const s1 = await statsMap();
+  expect(num(s1, "config_refresh_ok")).toBeGreaterThanOrEqual(1);
+  expect(num(s1, "config_refresh_failed")).toBe(0);
+  expect(s1.get("config_refresh_last_error")).toBe("");
+  expect(num(s1, "config_refresh_last_changed_at")).toBeGreaterThan(0);
+  expect(num(s1, "config_refresh_last_ok_at")).toBeGreaterThanOrEqual(num(s1, "config_refresh_last_changed_at"));
+  // the applied download is a reload like SIGHUP's
+  expect(num(s1, "config_reload_ok")).toBeGreaterThanOrEqual(1);
+  expect(num(s1, "config_reload_failed")).toBe(0);
+  // C's keys keep their place: ours come after version and the per-secret lines
+  const keys = [...s1.keys()];
+  expect(keys.indexOf("config_refresh_attempts")).toBeGreaterThan(keys.indexOf("secret_1_active_auth_keys"));
+  expect(keys.indexOf("secret_1_active_auth_keys")).toBeGreaterThan(keys.indexOf("version"));
 
   // 2. A broken download: counted and logged, the running config stays.
   route = { status: 500, body: "oops" };
   await until(() => stderr.includes("download failed: HTTP 500"), 6000, "the HTTP 500 log line");
+  let s2 = await statsMap();
+  await until(async () => num((s2 = await statsMap()), "config_refresh_failed") >= 1, 3000, "/stats counting the failed round");
+  expect(s2.get("config_refresh_last_error")).toContain("download failed: HTTP 500");
+  expect(num(s2, "config_refresh_attempts")).toBe(num(s2, "config_refresh_ok") + num(s2, "config_refresh_failed"));
+  const failedAfter500 = num(s2, "config_refresh_failed");
   // 3. A malformed file: likewise.
   route = { status: 200, body: "<html>maintenance</html>" };
   await until(() => stderr.includes("bad file:"), 6000, "the malformed-file log line");
+  let s3 = await statsMap();
+  await until(async () => ((s3 = await statsMap()).get("config_refresh_last_error") ?? "").includes("bad file:"), 3000, "/stats naming the bad file");
+  expect(num(s3, "config_refresh_failed")).toBeGreaterThan(failedAfter500);
+  // no round succeeded while the server was broken
+  expect(num(s3, "config_refresh_last_ok_at")).toBe(num(s2, "config_refresh_last_ok_at"));
+  expect(num(s3, "config_refresh_ok")).toBe(num(s2, "config_refresh_ok"));
+  expect(num(s3, "config_refresh_last_changed_at")).toBe(num(s1, "config_refresh_last_changed_at"));
+  const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${statsPort}/metrics`)).text()).samples;
+  expect(sampleValue(metrics, "mtproxy_config_refresh_total", { result: "failed" })).toBeGreaterThanOrEqual(num(s3, "config_refresh_failed"));
+  expect(sampleValue(metrics, "mtproxy_config_refresh_total", { result: "ok" })).toBeGreaterThanOrEqual(1);
+  expect(sampleValue(metrics, "mtproxy_config_refresh_last_success_timestamp_seconds")).toBeGreaterThan(0);
   route = { status: 200, body: confB };
   const served500 = hits.filter((s) => s === 500).length;
   const lines500 = stderr.split("\n").filter((l) => l.includes("download failed: HTTP 500"));
