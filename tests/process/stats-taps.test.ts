@@ -109,11 +109,11 @@ test("direct mode: bytes both ways per DC and per secret; a close from either si
   };
   const up = taps.direct(inner);
   const written: number[] = [];
-  let closedWith: string | null = null;
+  const closedWith: string[] = [];
   const pipe: ClientPipe = {
     write: (b) => (written.push(b.length), true),
     close: (r) => {
-      closedWith = r;
+      closedWith.push(r);
     },
     pendingBytes: 0,
   };
@@ -126,7 +126,7 @@ test("direct mode: bytes both ways per DC and per secret; a close from either si
   expect(snap.dcs[0]).toMatchObject({ dc: -2, connections: 1, connectionsCreated: 1, bytesFromClients: 100, bytesToClients: 30, packetsFromClients: 0 });
   expect(snap.secrets[0]).toMatchObject({ connections: 1, activeIps: 1, bytesFromClients: 100, bytesToClients: 30 });
   pipes[0]!.close("DC closed");
-  expect(closedWith).toBe("DC closed");
+  expect(closedWith).toEqual(["DC closed"]);
   link.close();
   expect(linkCloses).toBe(1);
   snap = taps.stats.snapshot();
