@@ -36,6 +36,7 @@ run_case() { # run_case <name> <workers>
   local name=$1 workers=$2 port stats log err pid kids
   port=$(free_port); stats=$(free_port)
   log="$WORK/$name.log"; err="$WORK/$name.stderr"
+  : >"$err" # exists before the first readiness poll, whatever the scheduling
   "$BIN" --direct -S "$SECRET" -H "$port" --http-stats -p "$stats" -M "$workers" -l "$log" -v "${USER_ARGS[@]}" 2>"$err" &
   pid=$!
   echo "$pid" >>"$WORK/pids"
