@@ -48,9 +48,9 @@ run_case() { # run_case <name> <workers>
     if [ "$(echo "$kids" | wc -w)" -eq "$workers" ]; then pass "$name: $workers workers running"; else fail "$name: workers: '$kids'"; fi
   fi
   if ! command -v curl >/dev/null; then echo "SKIP: $name: /stats (no curl)"
-  elif wait_for 5 sh -c "curl -fsS 'http://127.0.0.1:$stats/stats' | grep -q '^pid	$pid\$'"; then pass "$name: /stats answers"; else fail "$name: /stats"; fi
+  elif wait_for 5 sh -c "curl -fsS 'http://127.0.0.1:$stats/stats' 2>/dev/null | grep '^pid	$pid\$' >/dev/null"; then pass "$name: /stats answers"; else fail "$name: /stats"; fi
   kill -USR1 "$pid"
-  if wait_for 5 grep -q 'logs reopened\.' "$log"; then pass "$name: SIGUSR1 reopened $log"; else fail "$name: no reopen marker in $log"; fi
+  if wait_for 5 sh -c "grep -q 'logs reopened\.' '$log' 2>/dev/null"; then pass "$name: SIGUSR1 reopened $log"; else fail "$name: no reopen marker in $log"; fi
   kill -TERM "$pid"
   local code=none
   if wait_for 6 sh -c "! kill -0 $pid 2>/dev/null"; then wait "$pid"; code=$?; fi
