@@ -52,6 +52,8 @@ export interface FakeMiddleEndOptions {
   garbageAfterNonce?: boolean;
   /** Answer the handshake with a peer_pid that is not the proxy's (a C proxy fails with −4). */
   badPeerPid?: boolean;
+  /** Listen on this port (default 0: any), e.g. to restart a killed middle end where the proxy expects it. */
+  port?: number;
 }
 
 export interface FakeConnection {
@@ -89,7 +91,7 @@ export class FakeMiddleEnd {
     const me = new FakeMiddleEnd(opts);
     me.#listener = Bun.listen<undefined>({
       hostname: "127.0.0.1",
-      port: 0,
+      port: opts.port ?? 0,
       socket: {
         binaryType: "uint8array",
         open: (s) => me.#onOpen(s),
