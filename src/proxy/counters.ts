@@ -31,6 +31,7 @@ export type CloseReason =
   | "fronting" // the fronted origin closed, failed, or went idle
   | "no-fronting-target" // fronting asked for a domain without an address (C: -17)
   | "handshake-timeout" // beyond C: no handshake within the give-up bound (no -D)
+  | "memory" // the process-wide output budget shed it, holding the most (C: connections_failed_lru)
   | "shutdown";
 
 export interface SessionCounters {
@@ -108,6 +109,7 @@ export function createSessionCounters(): SessionCounters {
       "fronting",
       "no-fronting-target",
       "handshake-timeout",
+      "memory",
       "shutdown",
     ]),
     bytesFromClients: 0,

@@ -16,10 +16,23 @@ import { createSessionCounters, type SessionCounters } from "./counters.ts";
 import type { DirectUpstream } from "./direct-contract.ts";
 import { frontingTargetOf, prepareDomains, type PreparedDomain } from "./domains.ts";
 import type { MiddleEnd } from "./middle-contract.ts";
+import { MemoryReclaimer } from "./memory-reclaim.ts";
+import { OutputBudget } from "./output-budget.ts";
 import { ClientSession, SESSION_DEFAULTS, type SessionEnv, type SessionLimits } from "./session.ts";
 
 /** How long stop() waits for closed sockets to report closed before cutting them. */
 export const STOP_GRACE_MS = 2_000;
+/** C's MSG_DEFAULT_MAX_ALLOCATED_BYTES (--msg-buffers-size). */
+export const DEFAULT_MSG_BUFFERS_BYTES = 1 << 28;
+
+/**
+ * Bytes all sessions may hold for their clients: a quarter of --msg-buffers-size (64 MiB by
+ * default), since each held byte was allocated ~3 times on its way (decrypt, frame, encrypt) and
+ * that garbage also sits in RSS until collected: the whole process should stay near the figure.
+ */
+export function outputBudgetBytes(msgBuffersSize: number | undefined): number {
+  return Math.max(1 << 20, Math.floor((msgBuffersSize ?? DEFAULT_MSG_BUFFERS_BYTES) / 4));
+}
 
 export interface DataPlaneDeps {
   options: Pick<
@@ -35,7 +48,8 @@ export interface DataPlaneDeps {
     | "windowClamp"
     | "direct"
     | "workers"
-  >;
+  > &
+    Partial<Pick<ProxyOptions, "msgBuffersSize">>;
   log: Logger;
   middle: MiddleEnd | null;
   direct: DirectUpstream | null;
@@ -50,6 +64,8 @@ export interface DataPlaneDeps {
   connect?: OutboundConnector;
   limits?: Partial<SessionLimits>;
   replay?: ReplayCache;
+  /** Garbage collection after bursts (memory-reclaim.ts); null turns it off. Default: Bun.gc. */
+  reclaimer?: MemoryReclaimer | null;
 }
 
 export interface DataPlane {
@@ -57,6 +73,8 @@ export interface DataPlane {
   stop(): Promise<void>;
   readonly counters: SessionCounters;
   readonly activeClients: number;
+  /** The process-wide cap on bytes held for clients; `shedCount` sessions were closed by it. */
+  readonly budget: OutputBudget;
   readonly listeningPorts: number[];
   /** The prepared -D domains (after start()). */
   readonly domains: ReadonlyMap<string, PreparedDomain>;
@@ -68,6 +86,9 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const nowSec = deps.nowSec ?? (() => Math.floor(Date.now() / 1000));
   const counters = createSessionCounters();
   const replay = deps.replay ?? new ReplayCache();
+  const budget = new OutputBudget(outputBudgetBytes(o.msgBuffersSize));
+  const reclaimer =
+    deps.reclaimer === undefined ? new MemoryReclaimer({ rssBytes: () => process.memoryUsage.rss(), collect: () => Bun.gc(true) }) : deps.reclaimer;
   const sessions = new Set<ClientSession>();
   const listeners: ClientListener[] = [];
   const limiter = new AcceptLimiter(o.maxSpecialConnections, o.maxAcceptRate);
@@ -104,6 +125,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         : (domain, localPort) => frontingTargetOf(domains.get(domain), localPort),
       connect: deps.connect ?? bunOutboundConnector,
       limits: { ...SESSION_DEFAULTS, ...deps.limits },
+      budget,
       onGone: (s) => {
         sessions.delete(s);
         if (sessions.size === 0) goneWaiter?.();
@@ -149,11 +171,13 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
         throw err;
       }
       state = "running";
+      reclaimer?.start();
     },
 
     async stop() {
       if (state === "stopped") return;
       state = "stopped";
+      reclaimer?.stop();
       for (const l of listeners.splice(0)) l.stop(false);
       for (const s of [...sessions]) s.close("shutdown");
       if (sessions.size > 0) {
@@ -171,6 +195,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     },
 
     counters,
+    budget,
     get activeClients() {
       return counters.active;
     },

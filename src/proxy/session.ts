@@ -15,6 +15,7 @@ import type { DirectUpstream } from "./direct-contract.ts";
 import { classifyClientPacket } from "./forward-filter.ts";
 import { FRONTING_DEFAULTS, FrontingRelay, type FrontingLimits } from "./fronting.ts";
 import type { ClientInfo, ClientSink, MiddleEnd, MiddleRoute } from "./middle-contract.ts";
+import type { BudgetMember, OutputBudget } from "./output-budget.ts";
 import { DirectRelay } from "./session-direct.ts";
 
 /** C: job_timer_insert(c, precise_now + 10) in tcp_rpcs_ext_init_accepted. */
@@ -65,13 +66,15 @@ export interface SessionEnv {
   readonly limits: SessionLimits;
   /** Called once, when the client socket is gone. */
   readonly onGone: (s: ClientSession) => void;
+  /** The process-wide cap on bytes held for clients (output-budget.ts); none in unit tests. */
+  readonly budget?: OutputBudget;
 }
 
 type State = "handshake" | "blackhole" | "established" | "direct" | "fronting" | "closed";
 
 const EMPTY = new Uint8Array(0);
 
-export class ClientSession implements ClientSink {
+export class ClientSession implements ClientSink, BudgetMember {
   readonly #socket: ClientSocket;
   readonly #env: SessionEnv;
   readonly #queue: WriteQueue;
@@ -90,6 +93,8 @@ export class ClientSession implements ClientSink {
   #relay: FrontingRelay | null = null;
   #direct: DirectRelay | null = null;
   #gone = false;
+  /** Bytes last reported to the output budget. */
+  #held = 0;
   readonly #flushTask = (): void => this.#flush();
   readonly #onAlarm = (): void => this.#alarm();
   readonly #onMiddleDrain = (): void => this.#resume();
@@ -145,6 +150,7 @@ export class ClientSession implements ClientSink {
 
   onDrain(): void {
     this.#queue.flush();
+    this.#account();
   }
 
   /** Bun's close/error handler: the socket is gone. Safe to call more than once. */
@@ -157,6 +163,7 @@ export class ClientSession implements ClientSink {
     this.#queue.destroy();
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#graceTimer = null;
+    this.#account();
     if (!this.#gone) {
       this.#gone = true;
       this.#env.counters.active--;
@@ -185,6 +192,20 @@ export class ClientSession implements ClientSink {
       this.#queue.destroy();
       this.#socket.end();
     }
+    this.#account();
+  }
+
+  /**
+   * The output budget chose this session (it holds the most): C's check_all_conn_buffers close.
+   * A session already closing gracefully gives up flushing what its client is not reading.
+   */
+  shed(): void {
+    if (this.#state !== "closed") this.close("memory");
+    else {
+      this.#queue.destroy();
+      this.#socket.terminate();
+      this.#account();
+    }
   }
 
   /** Cut the socket now (shutdown after its grace period). */
@@ -201,6 +222,7 @@ export class ClientSession implements ClientSink {
     stack.queuePacket(payload);
     this.#unflushedBytes += payload.length + 4;
     this.#scheduleFlush();
+    this.#account();
   }
 
   sendQuickAck(confirm: number): void {
@@ -210,6 +232,7 @@ export class ClientSession implements ClientSink {
     stack.queueQuickAck(confirm);
     this.#unflushedBytes += 4;
     this.#scheduleFlush();
+    this.#account();
   }
 
   closeFromMiddle(_reason: string): void {
@@ -405,7 +428,19 @@ export class ClientSession implements ClientSink {
     this.#env.counters.bytesToClients += bytes.length;
     const r = this.#queue.write(bytes);
     if (r === "overflow") this.close("write-overflow");
+    else this.#account();
     return r;
+  }
+
+  /** Reports what this session holds to the process-wide budget (which may shed this very one). */
+  #account(): void {
+    const budget = this.#env.budget;
+    if (budget === undefined) return;
+    const now = this.pendingBytes;
+    const before = this.#held;
+    if (now === before) return;
+    this.#held = now;
+    budget.update(this, before, now);
   }
 
   #pause(): void {
