@@ -48,8 +48,15 @@ export interface SessionCounters {
   fronted: Record<FrontCause, number>;
   frontingActive: number;
   blackholed: number;
-  /** Same events as fronted[...], kept as plain fields for the stats page. */
+  /** Same events as fronted[...] (plus replayed obfuscated2 inits), kept as plain fields for the stats page. */
   replays: number;
+  /** Beyond C: a plain/dd client replayed a recent obfuscated2 init; blackholed like a wrong secret. */
+  replayedInits: number;
+  /**
+   * Handshakes refused as malformed or foreign: an init that matches no secret (blackholed), and
+   * fronting for a non-TLS opening, a non-dd init under -D, trailing bytes, a too long hello, no TLS 1.3 cipher.
+   */
+  badHandshakes: number;
   badTimestamps: number;
   unknownSni: number;
   droppedPackets: Record<PacketDropReason, number>;
@@ -94,6 +101,8 @@ export function createSessionCounters(): SessionCounters {
     frontingActive: 0,
     blackholed: 0,
     replays: 0,
+    replayedInits: 0,
+    badHandshakes: 0,
     badTimestamps: 0,
     unknownSni: 0,
     droppedPackets: zero(["ping", "short", "unaligned", "short-encrypted", "bad-inner-length", "not-handshake", "no-middle-end"]),
@@ -119,9 +128,12 @@ export function createSessionCounters(): SessionCounters {
   };
 }
 
+const BAD_HANDSHAKE_CAUSES: ReadonlySet<FrontCause> = new Set(["not-tls-hello", "not-padded-tag", "trailing-data", "too-long", "no-tls13-cipher"]);
+
 export function countFront(c: SessionCounters, cause: FrontCause): void {
   c.fronted[cause]++;
   if (cause === "replayed-random") c.replays++;
   else if (cause === "bad-timestamp") c.badTimestamps++;
   else if (cause === "unknown-sni") c.unknownSni++;
+  else if (BAD_HANDSHAKE_CAUSES.has(cause)) c.badHandshakes++;
 }

@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import type { HandshakeConfig } from "../transport/client-handshake.ts";
 import type { ProbeConnect } from "../transport/domain-probe-run.ts";
 import { x25519PublicKey } from "../transport/faketls-response.ts";
-import { ReplayCache } from "../transport/replay-cache.ts";
+import { INIT_REPLAY_DEFAULT_MAX_ENTRIES, ReplayCache } from "../transport/replay-cache.ts";
 import { AcceptLimiter } from "./accept-limits.ts";
 import { listenClientPort, type ClientListener } from "./acceptor.ts";
 import { bunOutboundConnector, type OutboundConnector } from "./client-socket.ts";
@@ -64,6 +64,8 @@ export interface DataPlaneDeps {
   connect?: OutboundConnector;
   limits?: Partial<SessionLimits>;
   replay?: ReplayCache;
+  /** Beyond C: the obfuscated2 init replay cache of plain/dd clients (null turns the check off). */
+  initReplay?: ReplayCache | null;
   /** Garbage collection after bursts (memory-reclaim.ts); null turns it off. Default: Bun.gc. */
   reclaimer?: MemoryReclaimer | null;
 }
@@ -86,6 +88,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const nowSec = deps.nowSec ?? (() => Math.floor(Date.now() / 1000));
   const counters = createSessionCounters();
   const replay = deps.replay ?? new ReplayCache();
+  const initReplay = deps.initReplay === undefined ? new ReplayCache({ maxEntries: INIT_REPLAY_DEFAULT_MAX_ENTRIES }) : deps.initReplay;
   const budget = new OutputBudget(outputBudgetBytes(o.msgBuffersSize));
   const reclaimer =
     deps.reclaimer === undefined ? new MemoryReclaimer({ rssBytes: () => process.memoryUsage.rss(), collect: () => Bun.gc(true) }) : deps.reclaimer;
@@ -113,6 +116,7 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
     return {
       handshake,
       replay,
+      initReplay: initReplay ?? undefined,
       random,
       nowSec,
       keyShare: x25519PublicKey,

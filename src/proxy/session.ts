@@ -8,7 +8,8 @@ import type { Logger } from "../log.ts";
 import type { DecodeResult } from "../transport/codec.ts";
 import { createClientHandshake, type ClientHandshake, type HandshakeConfig } from "../transport/client-handshake.ts";
 import type { ClientStack } from "../transport/client-stack.ts";
-import type { ReplayCache } from "../transport/replay-cache.ts";
+import { INIT_REPLAY_KEY_OFFSET, REPLAY_KEY_LEN, type ReplayCache } from "../transport/replay-cache.ts";
+import { OBFS2_INIT_LEN } from "../transport/obfuscated2.ts";
 import type { ClientSocket, OutboundConnector } from "./client-socket.ts";
 import { countFront, type CloseReason, type SessionCounters } from "./counters.ts";
 import type { DirectUpstream } from "./direct-contract.ts";
@@ -53,6 +54,8 @@ export const SESSION_DEFAULTS: SessionLimits = {
 export interface SessionEnv {
   readonly handshake: HandshakeConfig;
   readonly replay: ReplayCache;
+  /** Beyond C: recent obfuscated2 inits of plain/dd clients; a replayed one is blackholed. */
+  readonly initReplay?: ReplayCache;
   readonly random: RandomSource;
   readonly nowSec: () => number;
   readonly keyShare: () => Uint8Array;
@@ -95,6 +98,8 @@ export class ClientSession implements ClientSink, BudgetMember {
   #gone = false;
   /** Bytes last reported to the output budget. */
   #held = 0;
+  /** The first bytes of a non-TLS client (its obfuscated2 init), kept for the init replay check. */
+  #head: Buffer | null = null;
   readonly #flushTask = (): void => this.#flush();
   readonly #onAlarm = (): void => this.#alarm();
   readonly #onMiddleDrain = (): void => this.#resume();
@@ -118,6 +123,7 @@ export class ClientSession implements ClientSink, BudgetMember {
       keyShare: env.keyShare,
       outboundBytes: () => this.#queue.pendingBytes,
     });
+    if (env.initReplay && env.handshake.tls === null) this.#head = Buffer.alloc(0);
     env.counters.active++;
     this.#timer = setTimeout(this.#onAlarm, env.handshake.tls ? l.alarmMs : l.giveUpMs);
   }
@@ -247,6 +253,10 @@ export class ClientSession implements ClientSink, BudgetMember {
   // ---- handshake
 
   #onHandshakeBytes(chunk: Uint8Array): void {
+    const head = this.#head;
+    if (head !== null && head.length < OBFS2_INIT_LEN) {
+      this.#head = Buffer.concat([head, chunk.subarray(0, OBFS2_INIT_LEN - head.length)]);
+    }
     const out = this.#hs!.push(chunk);
     switch (out.kind) {
       case "need-more":
@@ -257,14 +267,20 @@ export class ClientSession implements ClientSink, BudgetMember {
         this.#front(out.domain, out.buffered);
         return;
       case "blackhole":
-        this.#hs = null;
-        this.#state = "blackhole";
-        this.#env.counters.blackholed++;
-        return; // the alarm (or the give-up bound) stays armed
+        this.#env.counters.badHandshakes++;
+        this.#blackhole();
+        return;
       case "close":
         this.close("protocol");
         return;
       case "established": {
+        if (!out.tls && this.#isReplayedInit()) {
+          const c = this.#env.counters;
+          c.replays++;
+          c.replayedInits++;
+          this.#blackhole();
+          return;
+        }
         this.#clearTimer();
         this.#hs = null;
         const c = this.#env.counters;
@@ -289,6 +305,26 @@ export class ClientSession implements ClientSink, BudgetMember {
         return;
       }
     }
+  }
+
+  /** Read and discard everything, never write (§2.5); the alarm (or the give-up bound) stays armed. */
+  #blackhole(): void {
+    this.#hs = null;
+    this.#head = null;
+    this.#state = "blackhole";
+    this.#env.counters.blackholed++;
+  }
+
+  /** Beyond C: a plain/dd init seen recently is a replay (an active probe); remembers new ones. */
+  #isReplayedInit(): boolean {
+    const cache = this.#env.initReplay;
+    const head = this.#head;
+    this.#head = null;
+    if (!cache || head === null || head.length < OBFS2_INIT_LEN) return false;
+    const key = head.subarray(INIT_REPLAY_KEY_OFFSET, INIT_REPLAY_KEY_OFFSET + REPLAY_KEY_LEN);
+    if (cache.has(key)) return true;
+    cache.add(key, this.#env.nowSec());
+    return false;
   }
 
   #alarm(): void {
@@ -469,6 +505,7 @@ export class ClientSession implements ClientSink, BudgetMember {
   #release(): void {
     this.#clearTimer();
     this.#hs = null;
+    this.#head = null;
     this.#stack = null;
     this.#unflushedBytes = 0;
     this.#route?.close();

@@ -16,6 +16,14 @@ export const TIMESTAMP_MAX_FUTURE_SEC = 3;
 
 export const REPLAY_KEY_LEN = 16;
 
+/**
+ * Beyond C: the cache of recent obfuscated2 inits of plain/dd clients (keyed by W[8..24), the
+ * clear key material, as mtprotoproxy keys by W[8..56)). Active probes replay a captured init
+ * within seconds; 65,536 entries is ~6 MB and hours of handshakes at a typical rate.
+ */
+export const INIT_REPLAY_DEFAULT_MAX_ENTRIES = 65_536;
+export const INIT_REPLAY_KEY_OFFSET = 8;
+
 export class ReplayCache {
   // A Map iterates in insertion order, which is also time order: the first entry is the oldest.
   readonly #entries = new Map<string, number>();

@@ -47,7 +47,10 @@ async function startPlane(directDcs: Map<number, DcAddress>, tls: boolean): Prom
   return { plane, upstream, port: plane.listeningPorts[0]! };
 }
 
-async function client(p: Plane, mode: SecretMode, dc: number, transport?: ClientTransport, seed = 1): Promise<TestConnection> {
+// every connection gets fresh randomness, as real clients do: the proxy blackholes a replayed init
+let nextSeed = 1;
+
+async function client(p: Plane, mode: SecretMode, dc: number, transport?: ClientTransport, seed = 10_000 + nextSeed++): Promise<TestConnection> {
   const codec = createTestClientCodec({ secret: SECRET, mode, dc, transport, domain: DOMAIN, random: seededRandom(seed) });
   return connectTestClient("127.0.0.1", p.port, codec, mode === "ee" ? { awaitHelloMs: 2000 } : {});
 }
