@@ -51,10 +51,17 @@ export class LoadClient {
     this.#socket = s;
   }
 
+  /** ee: resolves once the fake ServerHello arrived (a client may not send before it: C fronts trailing bytes). */
+  helloSeen: (() => void) | null = null;
+
   onData(chunk: Uint8Array): void {
     this.bytesIn += chunk.length;
     const r = this.codec.receive(chunk);
     if (r.error && !this.decodeError) this.decodeError = r.error;
+    if (this.helloSeen && this.codec.serverHelloOk) {
+      this.helloSeen();
+      this.helloSeen = null;
+    }
     const now = performance.now();
     for (const e of r.events) {
       if (e.kind !== "packet") continue;
@@ -179,7 +186,17 @@ export async function openClient(t: ClientTarget, opts: { sendOpening?: boolean 
     },
   });
   c.attach(s);
-  if (opts.sendOpening ?? true) c.sendRaw(codec.opening());
+  if (opts.sendOpening ?? true) {
+    const hello = t.mode === "ee" ? new Promise<void>((r) => (c.helloSeen = r)) : null;
+    c.sendRaw(codec.opening());
+    if (hello) {
+      const ok = await Promise.race([hello.then(() => true), c.closed.then(() => false), Bun.sleep(5000).then(() => false)]);
+      if (!ok) {
+        c.terminate();
+        throw new Error(`client ${c.id}: no ServerHello`);
+      }
+    }
+  }
   return c;
 }
 
