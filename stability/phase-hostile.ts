@@ -2,15 +2,16 @@
 // query, resets, broken frames) beside 20 good clients. C loses good clients' answers when a
 // connection id is reused after a close; every good answer here must come back to its own client.
 import { systemRandom } from "../src/crypto/random.ts";
-import { openClient, openMany, type LoadClient } from "./clients.ts";
+import { openClient, openMany, type ClientTarget, type LoadClient } from "./clients.ts";
 import { checkLeaks, type RunContext } from "./context.ts";
 import { makeRequest } from "./wire.ts";
 
-type Kind = "random-bytes" | "truncated-init" | "query-then-close" | "query-then-reset" | "bad-frame";
-const KINDS: Kind[] = ["random-bytes", "truncated-init", "query-then-close", "query-then-reset", "bad-frame"];
+export type HostileKind = "random-bytes" | "truncated-init" | "query-then-close" | "query-then-reset" | "bad-frame";
+export const HOSTILE_KINDS: HostileKind[] = ["random-bytes", "truncated-init", "query-then-close", "query-then-reset", "bad-frame"];
 
-async function hostile(ctx: RunContext, kind: Kind): Promise<void> {
-  const c = await openClient(ctx.target, { sendOpening: false });
+/** One hostile connection of `kind`, closed (FIN or reset) at a random moment. */
+export async function hostileConnection(target: ClientTarget, kind: HostileKind): Promise<void> {
+  const c = await openClient(target, { sendOpening: false });
   const r = systemRandom;
   const opening = c.codec.opening();
   switch (kind) {
@@ -59,15 +60,15 @@ export async function hostilePhase(ctx: RunContext, total: number, parallel: num
   });
   let next = 0;
   let hostileErrors = 0;
-  const counts = new Map<Kind, number>();
+  const counts = new Map<HostileKind, number>();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < total) {
-        const kind = KINDS[next++ % KINDS.length]!;
+        const kind = HOSTILE_KINDS[next++ % HOSTILE_KINDS.length]!;
         counts.set(kind, (counts.get(kind) ?? 0) + 1);
         try {
-          await hostile(ctx, kind);
+          await hostileConnection(ctx.target, kind);
         } catch {
           hostileErrors++;
         }
