@@ -69,6 +69,7 @@ async function main(): Promise<number | null> {
     workerId,
     logReopened: process.env[LOG_REOPENED_ENV] === "1",
     env: process.env,
+    stdout: writeOut,
     exit: (code) => process.exit(code),
   };
   try {

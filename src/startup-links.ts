@@ -1,7 +1,9 @@
-// The link lines the proxy logs at start (beyond C; what run.sh prints for the fork): for every
-// secret, tg:// and t.me links in each mode this server accepts (plain + dd, or ee per -D domain).
-// The public host comes from --nat-info (global side), then --address, else a clear placeholder.
+// What the proxy says at start (beyond C; what run.sh prints for the fork): where it listens (a log
+// line) and, for every secret, tg:// and t.me links in each mode this server accepts (plain + dd,
+// or ee per -D domain). Links carry the secret, so they go to stdout, never to the log or the -l
+// file. The public host comes from --nat-info (global side), then --address, else a placeholder.
 import type { ProxyOptions } from "./cli/proxy-options.ts";
+import type { Logger } from "./log.ts";
 import { linksForServer } from "./links.ts";
 
 export const PUBLIC_HOST_PLACEHOLDER = "YOUR_SERVER_IP";
@@ -31,11 +33,22 @@ export function startupLinkLines(options: Pick<ProxyOptions, "natInfo" | "addres
   return lines;
 }
 
-/** Where the proxy listens and how clients reach it: logged once before `main loop`. */
-export function startupLines(options: Pick<ProxyOptions, "natInfo" | "address" | "httpPorts" | "secrets" | "domains" | "direct" | "ipv6">, ports: readonly number[]): string[] {
-  if (ports.length === 0) return [];
+type AnnounceOptions = Pick<ProxyOptions, "natInfo" | "address" | "httpPorts" | "secrets" | "domains" | "direct" | "ipv6">;
+
+/** The log line saying where the proxy listens and how it reaches Telegram. */
+export function listeningLine(options: AnnounceOptions, ports: readonly number[]): string | null {
+  if (ports.length === 0) return null;
   const host = options.ipv6 ? "[::]" : (options.address ?? "0.0.0.0");
   const mode = options.direct ? "direct to Telegram DCs" : "via Telegram middle-end servers";
   const tls = options.domains.length > 0 ? `, fake TLS for ${options.domains.join(", ")}` : "";
-  return [`listening for clients on ${ports.map((p) => `${host}:${p}`).join(", ")} (${mode}${tls})`, ...startupLinkLines(options)];
+  return `listening for clients on ${ports.map((p) => `${host}:${p}`).join(", ")} (${mode}${tls})`;
+}
+
+/** Logs where the proxy listens and prints the links (with their secrets) on stdout only. */
+export function announce(options: AnnounceOptions, ports: readonly number[], log: Logger, out: { stdout(text: string): void }): void {
+  const line = listeningLine(options, ports);
+  if (line === null) return;
+  log.info(line);
+  const links = startupLinkLines(options);
+  if (links.length > 0) out.stdout(`${links.join("\n")}\n`);
 }

@@ -106,19 +106,25 @@ export interface ProxySetup {
 }
 
 export class ProxyProcess {
-  readonly proc: Subprocess<"ignore", "ignore", "pipe">;
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
   readonly port: number;
   readonly statsPort: number;
+  /** stderr: the log. */
   readonly lines: string[] = [];
+  /** stdout: what the operator copies (the start-up links). */
+  readonly stdoutLines: string[] = [];
   readonly #dir: string;
 
-  private constructor(proc: Subprocess<"ignore", "ignore", "pipe">, port: number, statsPort: number, dir: string) {
+  private constructor(proc: Subprocess<"ignore", "pipe", "pipe">, port: number, statsPort: number, dir: string) {
     this.proc = proc;
     this.port = port;
     this.statsPort = statsPort;
     this.#dir = dir;
     void readLines(proc.stderr, (l) => {
       if (this.lines.length < 20_000) this.lines.push(l);
+    });
+    void readLines(proc.stdout, (l) => {
+      if (this.stdoutLines.length < 1_000) this.stdoutLines.push(l);
     });
   }
 
@@ -138,7 +144,7 @@ export class ProxyProcess {
       args.push(...(setup.extraArgs ?? []), conf);
     }
     if (setup.mePort === null) args.push(...(setup.extraArgs ?? []));
-    const proc = Bun.spawn([...proxyBinary(), ...args], { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn([...proxyBinary(), ...args], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     live.add(proc);
     const p = new ProxyProcess(proc, port, statsPort, dir);
     await p.waitLine(/main loop/, 15_000);

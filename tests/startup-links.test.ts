@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { PUBLIC_HOST_PLACEHOLDER, publicHost, startupLinkLines } from "../src/startup-links.ts";
+import { createMemoryLogger } from "../src/log.ts";
+import { announce, PUBLIC_HOST_PLACEHOLDER, publicHost, startupLinkLines } from "../src/startup-links.ts";
 
 const KEY = Buffer.from("0123456789abcdeffedcba9876543210", "hex");
 const base = { natInfo: [], address: null, httpPorts: [443], secrets: [KEY], domains: [] as string[] };
@@ -29,5 +30,18 @@ describe("startup links", () => {
   test("no client port or no secret: nothing to link to", () => {
     expect(startupLinkLines({ ...base, httpPorts: [] })).toEqual([]);
     expect(startupLinkLines({ ...base, secrets: [] })).toEqual([]);
+  });
+});
+
+describe("announce", () => {
+  test("logs where the proxy listens and prints the links (with the secret) on stdout only", () => {
+    const { log, lines } = createMemoryLogger();
+    let out = "";
+    announce({ ...base, direct: true, ipv6: false }, [8443], log, { stdout: (t) => (out += t) });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("listening for clients on 0.0.0.0:8443 (direct to Telegram DCs)");
+    expect(lines[0]).not.toContain("0123456789abcdef");
+    expect(out).toContain("secret=dd0123456789abcdeffedcba9876543210");
+    expect(out.endsWith("\n")).toBe(true);
   });
 });

@@ -12,5 +12,7 @@ export interface ProcessContext {
   /** MTPROXY_LOG_REOPENED: a worker started after a SIGUSR1 writes to -l from the start. */
   logReopened: boolean;
   env: Record<string, string | undefined>;
+  /** Standard output: for what the operator must copy (the client links), never into the log. */
+  stdout(text: string): void;
   exit(code: number): never;
 }

@@ -5,7 +5,7 @@ import type { ProxyOptions } from "../cli/proxy-options.ts";
 import { aesPwdHash, loadProxySecret, type ProxySecret } from "../config/proxy-secret.ts";
 import type { ProxyConfig } from "../config/types.ts";
 import { configReloadedLine } from "../config/load.ts";
-import { startupLines } from "../startup-links.ts";
+import { announce } from "../startup-links.ts";
 import { createConfigRefresher, type ConfigRefresher } from "../config/refresh.ts";
 import { createDirectUpstream } from "../direct/direct-upstream.ts";
 import { createDataPlane, type DataPlane } from "../proxy/data-plane.ts";
@@ -190,7 +190,7 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
       if (worker) void reloadSecret();
     },
   });
-  if (!worker) for (const line of startupLines(options, plane.listeningPorts)) log.info(line);
+  if (!worker) announce(options, plane.listeningPorts, log, ctx);
   log.info("main loop");
   link?.ready(plane.listeningPorts);
 }

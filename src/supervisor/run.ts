@@ -5,7 +5,7 @@ import type { TCPSocketListenOptions } from "bun";
 import type { ProxyOptions } from "../cli/proxy-options.ts";
 import { aesPwdHash } from "../config/proxy-secret.ts";
 import { configReloadedLine } from "../config/load.ts";
-import { startupLines } from "../startup-links.ts";
+import { announce } from "../startup-links.ts";
 import { createConfigRefresher, type ConfigRefresher } from "../config/refresh.ts";
 import { strerror } from "../config/strerror.ts";
 import { ConfigError } from "../errors.ts";
@@ -154,6 +154,6 @@ export async function superviseWorkers(options: ProxyOptions, ctx: ProcessContex
       supervisor.forward("SIGHUP");
     },
   });
-  for (const line of startupLines(options, options.httpPorts)) log.info(line);
+  announce(options, options.httpPorts, log, ctx);
   log.info("main loop");
 }
