@@ -4,7 +4,7 @@
 // of a single process shows (stats.md §4, §6). Every field is set here or documented as always 0.
 import type { RefreshStats } from "../config/refresh.ts";
 import type { DirectCounters } from "../direct/direct-upstream.ts";
-import type { FrontCause, SessionCounters } from "../proxy/counters.ts";
+import type { SessionCounters } from "../proxy/counters.ts";
 import type { MiddleStats } from "../rpc/pool.ts";
 import { ProxyStats, type StatsSnapshot } from "../stats/counters.ts";
 import type { ReloadStats } from "./config-reload.ts";
@@ -44,7 +44,6 @@ export interface StatsParts {
 }
 
 /** Handshake refusals with a reason of their own in the stats; every other front cause is a "bad handshake". */
-const NAMED_REJECTIONS: readonly FrontCause[] = ["replayed-random", "bad-timestamp", "unknown-sni", "bad-hmac", "alarm"];
 
 const sum = (r: Record<string | number, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
@@ -59,6 +58,7 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
     s.acceptRateLimitFailed = c.rejectedRate;
     // C pauses its listener at -C; we accept and close, which is C's "init_accepted failed" outcome
     s.acceptInitAcceptedFailed = c.rejectedCap;
+    s.curAcceptRateRemaining = c.acceptRateRemaining;
     s.specialLimitRejected = c.rejectedCap;
     s.bytesFromClients = c.bytesFromClients;
     s.bytesToClients = c.bytesToClients;
@@ -69,9 +69,9 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
     s.rejectedBadTimestamp = c.badTimestamps;
     s.rejectedUnknownSni = c.unknownSni;
     s.rejectedBadHmac = c.fronted["bad-hmac"];
-    let otherFronts = 0;
-    for (const [cause, n] of Object.entries(c.fronted) as [FrontCause, number][]) if (!NAMED_REJECTIONS.includes(cause)) otherFronts += n;
-    s.rejectedBadHandshake = otherFronts + c.blackholed;
+    // every front cause outside the named ones, plus no-match inits; not `blackholed`, which also
+    // holds replayed inits (already under rejectedReplay)
+    s.rejectedBadHandshake = c.badHandshakes + c.fronted["port-80"];
     s.frontedConnections = sum(c.fronted);
     s.blackholedConnections = c.blackholed;
     s.connectionsFailedFlood = c.closes["write-overflow"];
@@ -88,6 +88,7 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
   const m = p.middle;
   if (m) {
     s.totForwardedQueries = m.forwardedQueries;
+    s.rpcCloseConnSent = m.closeConnSent;
     s.droppedQueries = m.droppedQueries;
     s.totForwardedResponses = m.forwardedResponses;
     s.droppedResponses = m.droppedResponses;

@@ -5,9 +5,6 @@ import type { ClientPipe, DirectLink, DirectUpstream } from "../proxy/direct-con
 import type { ClientInfo, ClientSink, MiddleEnd, MiddleRoute } from "../proxy/middle-contract.ts";
 import { ProxyStats, type DcCounters, type SecretCounters } from "../stats/counters.ts";
 
-/** ClientInfo as a session may fill it: `secretIndex` (-S position) makes the per-secret figures live. */
-type TappedClient = ClientInfo & { readonly secretIndex?: number };
-
 export interface StatsTaps {
   /** Per-DC and per-secret counters plus packetsToClients / extConnectionsCreated / dcFallbacks. */
   readonly stats: ProxyStats;
@@ -20,13 +17,13 @@ export function createStatsTaps(secretCount: number): StatsTaps {
   const stats = new ProxyStats({ secretCount });
   // a session may bind more than once (its link died): count the client, not the binding
   const seen = new WeakSet<ClientSink>();
-  const secretOf = (client: TappedClient): SecretCounters | null =>
+  const secretOf = (client: ClientInfo): SecretCounters | null =>
     client.secretIndex === undefined ? null : (stats.secrets[client.secretIndex] ?? null);
   return {
     stats,
     middle(inner, knownDc) {
       return {
-        bind(client: TappedClient, sink, onDrain) {
+        bind(client: ClientInfo, sink, onDrain) {
           const dc = stats.dc(client.dc);
           if (!seen.has(sink)) {
             seen.add(sink);
@@ -49,7 +46,7 @@ export function createStatsTaps(secretCount: number): StatsTaps {
     },
     direct(inner) {
       return {
-        open(client: TappedClient, pipe, onDcDrain) {
+        open(client: ClientInfo, pipe, onDcDrain) {
           const dc = stats.dc(client.dc);
           dc.connectionsCreated++;
           const tap = new DirectTap(dc, secretOf(client), client.remoteAddress, pipe);

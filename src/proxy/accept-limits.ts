@@ -18,6 +18,11 @@ export class AcceptLimiter {
     this.#tokens = ratePerSec;
   }
 
+  /** Tokens left in the --max-accept-rate bucket after the last decision (C: cur_accept_rate_remaining). */
+  get remaining(): number {
+    return this.#tokens;
+  }
+
   /** One accepted socket with `active` clients already open: keep it, or why to close it. */
   admit(active: number, nowMs: number): AcceptVerdict {
     if (this.#rate > 0) {

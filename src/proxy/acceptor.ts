@@ -43,6 +43,7 @@ export function listenClientPort(deps: AcceptorDeps): ClientListener {
         open(s: Socket<Slot>) {
           c.accepted++;
           const verdict = deps.limiter.admit(c.active, now());
+          c.acceptRateRemaining = deps.limiter.remaining;
           if (verdict !== "ok") {
             if (verdict === "cap") c.rejectedCap++;
             else c.rejectedRate++;

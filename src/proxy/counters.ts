@@ -41,6 +41,8 @@ export interface SessionCounters {
   rejectedCap: number;
   /** --max-accept-rate exceeded (C: accept_rate_limit_failed). */
   rejectedRate: number;
+  /** --max-accept-rate tokens left after the last accept (a gauge; C: cur_accept_rate_remaining). */
+  acceptRateRemaining: number;
   handshakesOk: Record<ClientTransport, number>;
   /** Successful handshakes per -S index. */
   handshakesBySecret: number[];
@@ -82,6 +84,7 @@ export function createSessionCounters(): SessionCounters {
     active: 0,
     rejectedCap: 0,
     rejectedRate: 0,
+    acceptRateRemaining: 0,
     handshakesOk: zero(["abridged", "intermediate", "padded"]),
     handshakesBySecret: [],
     tlsHandshakes: 0,

@@ -15,6 +15,8 @@ export interface ClientInfo {
   /** Signed 16-bit DC index from the obfuscated2 header (client-side.md §2.4). */
   readonly dc: number;
   readonly transport: ClientTransport;
+  /** Position of the -S secret the client used (0-based); absent in no-secret mode. For per-secret stats. */
+  readonly secretIndex?: number;
 }
 
 /** Implemented by the client session; called by the middle-end side. */

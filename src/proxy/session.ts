@@ -295,6 +295,7 @@ export class ClientSession implements ClientSink, BudgetMember {
           localPort: s.localPort,
           dc: out.dc,
           transport: out.transport,
+          ...(out.secretIndex >= 0 ? { secretIndex: out.secretIndex } : {}),
         };
         this.#stack = out.stack;
         if (this.#env.direct) this.#startDirect(out);

@@ -148,7 +148,12 @@ export class MiddleConnection implements BindingOwner {
     if (this.#bindings.get(b.connId) !== b) return;
     this.#bindings.delete(b.connId);
     this.#drainWaiters.delete(b);
-    if (b.announced && this.#stage === "ready") this.#enqueue(encodeCloseConn(b.connId), 12);
+    if (b.announced && this.#stage === "ready") this.#sendCloseConn(b.connId);
+  }
+
+  #sendCloseConn(connId: bigint): void {
+    this.#s.counters.closeConnSent++;
+    this.#enqueue(encodeCloseConn(connId), 12);
   }
 
   #enqueue(body: FrameBody, bytes: number): void {
@@ -289,7 +294,7 @@ export class MiddleConnection implements BindingOwner {
         const b = this.#bindings.get(p.connId);
         if (!b) {
           c.droppedResponses++;
-          this.#enqueue(encodeCloseConn(p.connId), 12);
+          this.#sendCloseConn(p.connId);
           return;
         }
         c.forwardedResponses++;
@@ -304,7 +309,7 @@ export class MiddleConnection implements BindingOwner {
         const b = this.#bindings.get(p.connId);
         if (!b) {
           c.droppedSimpleAcks++;
-          this.#enqueue(encodeCloseConn(p.connId), 12);
+          this.#sendCloseConn(p.connId);
           return;
         }
         c.forwardedSimpleAcks++;

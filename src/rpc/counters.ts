@@ -11,6 +11,8 @@ export interface MiddleCounters {
   /** Client packets forward_mtproto_packet would not forward. */
   invalidQueries: number;
   closeExtReceived: number;
+  /** RPC_CLOSE_CONN sent: a client left, or an answer/ack came for an unknown id. */
+  closeConnSent: number;
   ignoredPackets: number;
   handshakeFailures: number;
   protocolErrors: number;
@@ -36,6 +38,7 @@ export function createMiddleCounters(): MiddleCounters {
     droppedSimpleAcks: 0,
     invalidQueries: 0,
     closeExtReceived: 0,
+    closeConnSent: 0,
     ignoredPackets: 0,
     handshakeFailures: 0,
     protocolErrors: 0,

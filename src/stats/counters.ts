@@ -29,7 +29,7 @@ export const SCALAR_FIELDS = [
   "freeTargets", // always 0 in this implementation: removed targets are forgotten, not kept on a free list
   "activeSpecialConnections", // gauge: client connections counted against -C
   "maxSpecialConnections", // setting: this process's -C limit (summed across workers as C does)
-  "curAcceptRateRemaining", // always 0 in this implementation: the accept limiter does not expose its bucket
+  "curAcceptRateRemaining",
   "maxConnection", // gauge: the highest file descriptor seen open (C: max_connection); serving process only
   "tcpReadCalls", // counter: data callbacks of the /stats listener only (client sockets are not counted per call)
   "tcpReadBytes", // counter: bytes received on client, fronting-origin, direct-DC and /stats sockets (not ME links)
@@ -55,7 +55,7 @@ export const SCALAR_FIELDS = [
   "droppedResponses", // counter: RPC_PROXY_ANS for unknown/mismatched conn ids
   "totForwardedSimpleAcks", // counter: RPC_SIMPLE_ACK delivered
   "droppedSimpleAcks", // counter: RPC_SIMPLE_ACK for unknown conn ids
-  "rpcCloseConnSent", // always 0 in this implementation: the ME link does not count the RPC_CLOSE_CONN it sends
+  "rpcCloseConnSent",
   "connectionsFailedLru", // counter: clients shed by the process-wide output budget (memory pressure)
   "connectionsFailedFlood", // counter: client or /stats connections closed for overflowing their write queue
   "extConnections", // gauge: current client↔ME bindings (direct mode: open DC links)

@@ -19,6 +19,7 @@ test("rejections by reason, accept-time refusals and per-secret handshakes come 
   c.active = 3;
   c.rejectedRate = 2;
   c.rejectedCap = 5;
+  c.acceptRateRemaining = 1.5;
   countFront(c, "replayed-random");
   countFront(c, "bad-timestamp");
   countFront(c, "bad-timestamp");
@@ -26,20 +27,25 @@ test("rejections by reason, accept-time refusals and per-secret handshakes come 
   countFront(c, "bad-hmac");
   countFront(c, "not-tls-hello");
   countFront(c, "alarm");
+  // 4 blackholed: 3 inits that matched no secret (bad handshakes) and 1 replayed init (a replay)
   c.blackholed = 4;
+  c.badHandshakes += 3;
+  c.replayedInits = 1;
+  c.replays += 1;
   c.handshakesBySecret[1] = 7;
   c.closes["write-overflow"] = 1;
   c.bytesFromClients = 1000;
   c.bytesToOrigins = 10;
   const s = composeSnapshot(parts({ client: c, http }));
-  expect(s.rejectedReplay).toBe(1);
+  expect(s.rejectedReplay).toBe(2); // the replayed ClientHello and the replayed init
   expect(s.rejectedBadTimestamp).toBe(2);
   expect(s.rejectedUnknownSni).toBe(1);
   expect(s.rejectedBadHmac).toBe(1);
-  expect(s.rejectedBadHandshake).toBe(5); // not-tls-hello + 4 blackholed
+  expect(s.rejectedBadHandshake).toBe(4); // not-tls-hello + 3 no-match inits; the replay is not counted twice
   expect(s.frontedConnections).toBe(7);
   expect(s.blackholedConnections).toBe(4);
   expect(s.acceptRateLimitFailed).toBe(2);
+  expect(s.curAcceptRateRemaining).toBe(1.5);
   expect(s.acceptInitAcceptedFailed).toBe(5);
   expect(s.specialLimitRejected).toBe(5);
   expect(s.secrets[1]!.connectionsCreated).toBe(7);

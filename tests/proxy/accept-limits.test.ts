@@ -7,7 +7,9 @@ describe("AcceptLimiter", () => {
     const l = new AcceptLimiter(0, 5);
     const verdicts = Array.from({ length: 7 }, () => l.admit(0, 1000));
     expect(verdicts).toEqual(["ok", "ok", "ok", "ok", "ok", "rate", "rate"]);
+    expect(l.remaining).toBe(0);
     expect(l.admit(0, 1100)).toBe("rate"); // 0.5 token
+    expect(l.remaining).toBeCloseTo(0.5, 6); // what /stats shows as cur_accept_rate_remaining
     expect(l.admit(0, 1200)).toBe("ok"); // 1 token after 200 ms
     expect(l.admit(0, 1200)).toBe("rate");
     // refill is capped at R

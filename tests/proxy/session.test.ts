@@ -121,6 +121,7 @@ describe("client session (middle-end mode)", () => {
       localPort: 443,
       dc: -2,
       transport: "intermediate",
+      secretIndex: 0,
     });
     expect(middle!.routes[0]!.sent[0]!.quickAck).toBe(true);
     expect(counters.handshakesOk.intermediate).toBe(1);

@@ -221,6 +221,7 @@ describe("answers from the ME", () => {
     expect(me.closeConns).toEqual([0x7777777n, 0x7777778n]);
     expect(p.counters.droppedResponses).toBe(1);
     expect(p.counters.droppedSimpleAcks).toBe(1);
+    expect(p.counters.closeConnSent).toBe(2);
   });
 
   test("the ME's PING is answered with PONG carrying the same id", async () => {
@@ -249,6 +250,7 @@ describe("answers from the ME", () => {
     await me.waitFor(() => me.closeConns.length === 2);
     expect(sink.packets.length).toBe(1);
     expect(p.counters.droppedResponses).toBe(1);
+    expect(p.counters.closeConnSent).toBe(2);
   });
 
   test("a client bound but never forwarding costs the ME nothing at close", async () => {
