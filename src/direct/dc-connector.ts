@@ -3,6 +3,7 @@
 // timeout under one overall bound, and makes a fresh 64-byte init (tdlib first-bytes rules) per attempt.
 import type { CtrStream } from "../crypto/aes.ts";
 import type { RandomSource } from "../crypto/random.ts";
+import { connectOutbound } from "../io/outbound.ts";
 import type { WritableSocket } from "../io/write-queue.ts";
 import type { ClientTransport } from "../proxy/middle-contract.ts";
 import { createObfuscated2Init } from "../transport/obfuscated2.ts";
@@ -28,44 +29,8 @@ export type DcConnect = (target: DcAddress, events: DcSocketEvents) => void;
 /** Kernel keep-alive on DC links: C has no idle timeout, so dead peers are found this way. */
 const KEEPALIVE_IDLE_MS = 40_000;
 
-export const bunDcConnect: DcConnect = (target, events) => {
-  let closed = false;
-  const close = (reason: string): void => {
-    if (closed) return;
-    closed = true;
-    events.close(reason);
-  };
-  Bun.connect({
-    hostname: target.host,
-    port: target.port,
-    socket: {
-      binaryType: "uint8array",
-      open(s) {
-        s.setKeepAlive(true, KEEPALIVE_IDLE_MS);
-        events.open(s);
-      },
-      data(_s, chunk) {
-        events.data(chunk);
-      },
-      drain() {
-        events.drain();
-      },
-      end(s) {
-        s.end();
-        close("closed by DC");
-      },
-      close(_s, err) {
-        close(err ? err.message : "closed by DC");
-      },
-      error(_s, err) {
-        close(err.message);
-      },
-      connectError(_s, err) {
-        close(`connect failed: ${err.message}`);
-      },
-    },
-  }).catch((err: unknown) => close(`connect failed: ${err instanceof Error ? err.message : String(err)}`));
-};
+export const bunDcConnect: DcConnect = (target, events) =>
+  connectOutbound(target, events, { peer: "DC", keepAliveIdleMs: KEEPALIVE_IDLE_MS });
 
 export interface DcDialOptions {
   readonly candidates: readonly DcAddress[];

@@ -1,5 +1,6 @@
 // The part of an accepted Bun socket a client session uses, so sessions can be driven by fake
 // sockets in unit tests. A Bun `Socket` satisfies it as is.
+import { connectOutbound } from "../io/outbound.ts";
 import type { WritableSocket } from "../io/write-queue.ts";
 
 export interface ClientSocket extends WritableSocket {
@@ -25,28 +26,5 @@ export interface OutboundEvents {
 
 export type OutboundConnector = (target: { host: string; port: number }, events: OutboundEvents) => void;
 
-export const bunOutboundConnector: OutboundConnector = (target, events) => {
-  let closed = false;
-  const close = (reason: string): void => {
-    if (closed) return;
-    closed = true;
-    events.close(reason);
-  };
-  Bun.connect({
-    hostname: target.host,
-    port: target.port,
-    socket: {
-      binaryType: "buffer",
-      open: (s) => events.open(s),
-      data: (_s, chunk) => events.data(chunk),
-      drain: () => events.drain(),
-      end: (s) => {
-        s.end();
-        close("closed by peer");
-      },
-      close: (_s, err) => close(err ? err.message : "closed"),
-      error: (_s, err) => close(err.message),
-      connectError: (_s, err) => close(`connect failed: ${err.message}`),
-    },
-  }).catch((err: unknown) => close(`connect failed: ${err instanceof Error ? err.message : String(err)}`));
-};
+export const bunOutboundConnector: OutboundConnector = (target, events) =>
+  connectOutbound(target, events, { peer: "origin", binaryType: "buffer" });
