@@ -17,7 +17,7 @@ import { startWorkerLink, type WorkerLink } from "../supervisor/worker-link.ts";
 import { ConfigReloader } from "./config-reload.ts";
 import type { ProcessContext } from "./context.ts";
 import { changeUserGroup } from "./privileges.ts";
-import { installSignals, type TerminateSignal } from "./signals.ts";
+import type { TerminateSignal } from "./signals.ts";
 import { composeSnapshot } from "./stats-compose.ts";
 import { createStatsTaps } from "./stats-taps.ts";
 import { FdPeak } from "../stats/proc.ts";
@@ -31,7 +31,7 @@ import {
   loadConfigOrExit,
   loadSecretOrThrow,
   processIdentity,
-  setupLogging,
+  beginProcess,
 } from "./startup.ts";
 
 /** The pool's secret when the default `secret` file is absent: every ME handshake fails, as in C. */
@@ -39,14 +39,8 @@ const NO_SECRET = { bytes: new Uint8Array(0), keySelect: 0 };
 
 export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise<void> {
   const startedAt = Math.floor(Date.now() / 1000);
-  const pl = setupLogging(options, ctx);
-  const { log, sink } = pl;
-  const signals = installSignals({
-    writeRaw: (l) => sink.write(l),
-    exit: ctx.exit,
-    on: (sig, fn) => process.on(sig, fn),
-    off: (sig, fn) => process.off(sig, fn),
-  });
+  const pl = beginProcess(options, ctx);
+  const { log, sink, signals } = pl;
   const worker = ctx.workerId !== null;
 
   const config: ProxyConfig | null = options.direct || options.configFile === null ? null : await loadConfigOrExit(options.configFile, pl, ctx);

@@ -11,6 +11,7 @@ import { createLogSink, type LogSink } from "./log-file.ts";
 import { loadOsCalls, readProcNofile, type OsCalls } from "./os-calls.ts";
 import { processIp, startedAsLine } from "./process-id.ts";
 import { raiseFileLimit } from "./rlimit.ts";
+import { installSignals, type SignalControl } from "./signals.ts";
 import { readFileSync } from "node:fs";
 
 export interface ProcessLog {
@@ -23,6 +24,18 @@ export function setupLogging(options: ProxyOptions, ctx: ProcessContext): Proces
   if (ctx.logReopened) sink.reopen("signal");
   const prefix = ctx.workerId === null ? "" : `[worker ${ctx.workerId}] `;
   return { sink, log: createLogger({ verbosity: options.verbosity, write: (l) => sink.write(l), prefix }) };
+}
+
+/** What every process kind (single, worker, supervisor) does first: its log, then C's early signal handlers. */
+export function beginProcess(options: ProxyOptions, ctx: ProcessContext): ProcessLog & { signals: SignalControl } {
+  const pl = setupLogging(options, ctx);
+  const signals = installSignals({
+    writeRaw: (l) => pl.sink.write(l),
+    exit: ctx.exit,
+    on: (sig, fn) => process.on(sig, fn),
+    off: (sig, fn) => process.off(sig, fn),
+  });
+  return { ...pl, signals };
 }
 
 /** do_reload_config at start: C's lines, then `config check failed! (code <res>)` and exit(-res). */

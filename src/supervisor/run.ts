@@ -12,7 +12,7 @@ import { ConfigError } from "../errors.ts";
 import { ConfigReloader } from "../process/config-reload.ts";
 import type { ProcessContext } from "../process/context.ts";
 import { parkPrivileges, type ParkedIdentity } from "../process/privileges.ts";
-import { installSignals, type TerminateSignal } from "../process/signals.ts";
+import type { TerminateSignal } from "../process/signals.ts";
 import { composeSnapshot } from "../process/stats-compose.ts";
 import { openStatsEndpoint, processInfo, type StatsEndpoint } from "../process/stats-endpoint.ts";
 import {
@@ -23,7 +23,7 @@ import {
   loadConfigOrExit,
   loadSecretOrThrow,
   processIdentity,
-  setupLogging,
+  beginProcess,
 } from "../process/startup.ts";
 import { sumSnapshots } from "../stats/counters.ts";
 import { FdPeak } from "../stats/proc.ts";
@@ -47,14 +47,8 @@ export function checkClientPorts(options: Pick<ProxyOptions, "httpPorts" | "ipv6
 
 export async function superviseWorkers(options: ProxyOptions, ctx: ProcessContext): Promise<void> {
   const startedAt = Math.floor(Date.now() / 1000);
-  const pl = setupLogging(options, ctx);
-  const { log, sink } = pl;
-  const signals = installSignals({
-    writeRaw: (l) => sink.write(l),
-    exit: ctx.exit,
-    on: (sig, fn) => process.on(sig, fn),
-    off: (sig, fn) => process.off(sig, fn),
-  });
+  const pl = beginProcess(options, ctx);
+  const { log, sink, signals } = pl;
 
   const config = options.direct || options.configFile === null ? null : await loadConfigOrExit(options.configFile, pl, ctx);
   checkClientPorts(options);
