@@ -3,7 +3,8 @@
 // side does no crypto: clients send 64 KiB writes after a valid init, the DC echoes ciphertext as is
 // (the proxy never parses direct-mode bytes, so it still runs all four AES-CTR streams per byte).
 // --baseline also runs a bare Bun relay with the same four AES-CTR streams (BUN-NOTES' ceiling) for the ratio.
-// Usage: bun bench/direct.ts [--seconds=N] [--clients=N] [--tls] [--baseline]
+// --bin=PATH runs the compiled proxy instead (`--direct --direct-dc 2=<fake DC>`), CPU read from /proc.
+// Usage: bun bench/direct.ts [--seconds=N] [--clients=N] [--tls] [--baseline] [--bin=dist/mtproto-proxy]
 import { createAesCtr } from "../src/crypto/aes.ts";
 import { seededRandom } from "../src/crypto/random.ts";
 import { createDirectUpstream } from "../src/direct/direct-upstream.ts";
@@ -11,6 +12,7 @@ import { WriteQueue } from "../src/io/write-queue.ts";
 import { createMemoryLogger } from "../src/log.ts";
 import { createDataPlane } from "../src/proxy/data-plane.ts";
 import { createTestClientCodec } from "../tests/support/test-client.ts";
+import { lineReader, procCpuMs, until } from "./support/proc.ts";
 
 const SECRET = Buffer.from("0123456789abcdeffedcba9876543210", "hex");
 const MESSAGE = 64 << 10;
@@ -149,19 +151,8 @@ async function mainRole(role: "proxy" | "bare"): Promise<number> {
     },
   });
 
-  const child = Bun.spawn([process.execPath, import.meta.path, `--role=${role}`, `--dc-port=${dc.port}`, ...(tls ? ["--tls"] : [])], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const lines = lineReader(child.stdout);
-  const port = Number((await lines.next()).split(" ")[1]);
-  const cpu = async (): Promise<{ sec: number; c2d: number; d2c: number }> => {
-    child.stdin.write("cpu\n");
-    child.stdin.flush();
-    const [, u, s, c2d, d2c] = (await lines.next()).split(" ").map(Number) as number[];
-    return { sec: (u! + s!) / 1e6, c2d: c2d!, d2c: d2c! };
-  };
+  const bin = arg("bin", "");
+  const { port, cpu, stop } = bin && role === "proxy" ? await spawnBinary(bin, dc.port, tls) : await spawnRole(role, dc.port, tls);
 
   let received = 0;
   const conns = await Promise.all(Array.from({ length: clients }, (_, i) => loadClient(port, tls, i, (n) => (received += n))));
@@ -174,18 +165,19 @@ async function mainRole(role: "proxy" | "bare"): Promise<number> {
   const echoed = received - r0;
   const wall = (performance.now() - t0) / 1000;
   for (const c of conns) c.stop();
-  child.stdin.write("quit\n");
-  child.stdin.flush();
-  await child.exited;
+  await stop();
   dc.stop(true);
 
-  // The proxy's own count of DC→client bytes (exact in fake-TLS mode too); the clients' count agrees in plain mode.
-  const mb = role === "bare" ? echoed / 1e6 : (c1.d2c - c0.d2c) / 1e6;
-  if (!tls && role === "proxy" && Math.abs(echoed / 1e6 - mb) > mb * 0.05 + 1) console.warn(`clients saw ${(echoed / 1e6).toFixed(1)} MB, proxy ${mb.toFixed(1)} MB`);
+  // The proxy's own count of DC→client bytes (exact in fake-TLS mode too); the clients' count agrees
+  // in plain mode and is all there is for the binary (-1 counters).
+  const counted = c1.d2c >= 0;
+  const mb = role === "bare" || !counted ? echoed / 1e6 : (c1.d2c - c0.d2c) / 1e6;
+  if (!tls && role === "proxy" && counted && Math.abs(echoed / 1e6 - mb) > mb * 0.05 + 1) console.warn(`clients saw ${(echoed / 1e6).toFixed(1)} MB, proxy ${mb.toFixed(1)} MB`);
   const proxyCpu = c1.sec - c0.sec;
-  const relayed = (c1.c2d - c0.c2d + (c1.d2c - c0.d2c)) / 1e6;
+  const relayed = counted ? (c1.c2d - c0.c2d + (c1.d2c - c0.d2c)) / 1e6 : 2 * mb;
+  const what = role === "bare" ? "bare AES-CTR relay" : bin ? "direct (binary)" : "direct (in-process data plane)";
   const rows: [string, string][] = [
-    [`${role === "bare" ? "bare AES-CTR relay" : "direct"} ${tls ? "ee (fake TLS)" : "plain"}, ${clients} clients × ${WINDOW} × 64 KiB in flight`, `${(mb / wall).toFixed(0)} MB/s echoed`],
+    [`${what} ${tls ? "ee (fake TLS)" : "plain"}, ${clients} clients × ${WINDOW} × 64 KiB in flight`, `${(mb / wall).toFixed(0)} MB/s echoed`],
     ["proxy CPU (user+sys) per MB echoed", `${((proxyCpu / mb) * 1000).toFixed(2)} ms/MB`],
     ["echoed MB/s per proxy core", `${(mb / proxyCpu).toFixed(0)} MB/s`],
     ...(role === "proxy" ? [["relayed MB/s per proxy core (both directions)", `${(relayed / proxyCpu).toFixed(0)} MB/s`] as [string, string]] : []),
@@ -265,23 +257,62 @@ function recordsOf(data: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
-function lineReader(stream: ReadableStream<Uint8Array>): { next(): Promise<string> } {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
+type Cpu = { sec: number; c2d: number; d2c: number };
+type Spawned = { port: number; cpu: () => Promise<Cpu>; stop: () => Promise<void> };
+
+/** This script in `role` as a child: its data plane, its own process.cpuUsage() and byte counters. */
+async function spawnRole(role: "proxy" | "bare", dcPort: number, tls: boolean): Promise<Spawned> {
+  const child = Bun.spawn([process.execPath, import.meta.path, `--role=${role}`, `--dc-port=${dcPort}`, ...(tls ? ["--tls"] : [])], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const lines = lineReader(child.stdout);
+  const port = Number((await lines.next()).split(" ")[1]);
   return {
-    async next() {
-      for (;;) {
-        const i = buf.indexOf("\n");
-        if (i >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          return line;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error("proxy child exited");
-        buf += dec.decode(value, { stream: true });
-      }
+    port,
+    async cpu() {
+      child.stdin.write("cpu\n");
+      child.stdin.flush();
+      const [, u, s, c2d, d2c] = (await lines.next()).split(" ").map(Number) as number[];
+      return { sec: (u! + s!) / 1e6, c2d: c2d!, d2c: d2c! };
+    },
+    async stop() {
+      child.stdin.write("quit\n");
+      child.stdin.flush();
+      await child.exited;
+    },
+  };
+}
+
+/** The compiled proxy in --direct mode towards the fake DC; CPU from /proc, no byte counters. */
+async function spawnBinary(bin: string, dcPort: number, tls: boolean): Promise<Spawned> {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  const args = ["--direct", "--direct-dc", `2=127.0.0.1:${dcPort}`, "-H", String(port), "--address", "127.0.0.1", "-S", SECRET.toString("hex")];
+  if (tls) throw new Error("--tls with --bin needs a resolvable -D domain; run it in-process");
+  if (process.getuid?.() === 0) args.push("-u", "nobody");
+  const child = Bun.spawn([bin, ...args], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const up = await until(async () => {
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 10_000);
+  if (!up) {
+    child.kill("SIGKILL");
+    throw new Error(`${bin} did not listen on ${port}`);
+  }
+  return {
+    port,
+    cpu: async () => ({ sec: procCpuMs(child.pid) / 1000, c2d: -1, d2c: -1 }),
+    async stop() {
+      child.kill("SIGTERM");
+      if (!(await Promise.race([child.exited.then(() => true), Bun.sleep(3000).then(() => false)]))) child.kill("SIGKILL");
     },
   };
 }
