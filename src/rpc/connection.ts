@@ -161,7 +161,10 @@ export class MiddleConnection implements BindingOwner {
     this.#batchBytes += bytes + 12;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(this.#flushTask);
+      // setImmediate, not a microtask: Bun drains microtasks after every socket callback, so a
+      // microtask flush wrote once per client event; this writes once per event-loop turn for all
+      // the clients whose packets arrived in it (C flushes its ME connections once per epoll round).
+      setImmediate(this.#flushTask);
     }
   }
 
