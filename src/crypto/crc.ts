@@ -2,7 +2,7 @@
 // (backend-rpc.md §2.3; mirrors common/crc32.c and common/crc32c.c). Bun has no native CRC32C,
 // so it is table slicing (by 8 for small frames, by 16 over aligned words for bulk), or the CPU's
 // crc32 instruction through crc32c-native.ts for frames of NATIVE_MIN bytes and more.
-import { loadNativeCrc32c } from "./crc32c-native.ts";
+import { loadNativeCrc32c, type Crc32cFn } from "./crc32c-native.ts";
 
 export function crc32(data: Uint8Array): number {
   return Bun.hash.crc32(data) >>> 0;
@@ -38,12 +38,22 @@ export function crc32cTable(data: Uint8Array, crc = 0): number {
 
 // Below this size the FFI call (~30 ns) costs more than the table code (measured 64 B: 31 vs 40 ns).
 const NATIVE_MIN = 64;
-/** The hardware path, or null where it is unavailable; loaded once, self-checked against the tables. */
-export const NATIVE_CRC32C = loadNativeCrc32c(crc32cTable);
+/**
+ * The hardware path, or null where it is unavailable: compiled and self-checked on the first large
+ * CRC32C (only the middle-end link needs one), so --help, subcommands and direct mode never pay for it.
+ */
+const native: { fn: Crc32cFn | null | undefined } = { fn: undefined };
+export function nativeCrc32c(): Crc32cFn | null {
+  if (native.fn === undefined) native.fn = loadNativeCrc32c(crc32cTable);
+  return native.fn;
+}
 
 /** CRC32C of `data`, continuing from `crc` (pass the previous result to chain; 0 to start). */
 export function crc32c(data: Uint8Array, crc = 0): number {
-  if (data.length >= NATIVE_MIN && NATIVE_CRC32C !== null) return NATIVE_CRC32C(data, crc);
+  if (data.length >= NATIVE_MIN) {
+    const fn = nativeCrc32c();
+    if (fn !== null) return fn(data, crc);
+  }
   return data.length >= WORD_PATH_MIN ? crc32cWords(data, crc) : crc32cBytes(data, crc);
 }
 
