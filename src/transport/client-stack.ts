@@ -105,10 +105,9 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
     },
     flush() {
       if (queued === 0) return null;
-      const plain = parts.length === 1 ? parts[0]! : Buffer.concat(parts, queued);
+      const cipherText = parts.length === 2 ? encryptHeaded(writeCipher, parts[0]!, parts[1]!) : writeCipher.update(parts.length === 1 ? parts[0]! : Buffer.concat(parts, queued));
       parts = [];
       queued = 0;
-      const cipherText = writeCipher.update(plain);
       return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
     },
     get bufferedBytes() {
@@ -128,4 +127,21 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
       return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
     },
   };
+}
+
+/**
+ * One frame header + one payload (one answer per flush, the common case) through the cipher without
+ * concatenating them: when the payload's buffer has room before it (the RPC_PROXY_ANS header it came
+ * in), the header is written there, the run is encrypted in one pass, and the borrowed bytes are put
+ * back before anyone else can look, so the payload's owner sees its buffer unchanged.
+ */
+function encryptHeaded(cipher: CtrStream, head: Uint8Array, payload: Uint8Array): Uint8Array {
+  const h = head.length;
+  if (payload.byteOffset < h || h > 4) return cipher.update(Buffer.concat([head, payload], h + payload.length));
+  const run = new Uint8Array(payload.buffer, payload.byteOffset - h, h + payload.length);
+  const saved = run[0]! | (run[1]! << 8) | (run[2]! << 16) | (run[3]! << 24);
+  run.set(head);
+  const out = cipher.update(run);
+  for (let i = 0; i < h; i++) run[i] = (saved >>> (8 * i)) & 0xff;
+  return out;
 }
