@@ -19,7 +19,6 @@ import {
   encodeCloseConn,
   encodePing,
   encodePong,
-  encodeProxyReqHead,
   proxyReqFlags,
 } from "./wire.ts";
 
@@ -126,13 +125,8 @@ export class MiddleConnection implements BindingOwner {
       return true;
     }
     const tag = this.#s.proxyTag;
-    const head = encodeProxyReqHead({
-      flags: proxyReqFlags(b.client.transport, kind, quickAck, tag !== null),
-      connId: b.connId,
-      client: b.clientEndpoint,
-      proxy: b.proxyEndpoint,
-      tag,
-    });
+    // the head is shared between packets: FrameEncoder copies it and nobody writes it
+    const head = b.headFor(proxyReqFlags(b.client.transport, kind, quickAck, tag !== null), tag);
     b.announced = true;
     c.forwardedQueries++;
     this.#enqueue([head, packet], head.length + packet.length);
