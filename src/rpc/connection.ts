@@ -166,10 +166,12 @@ export class MiddleConnection implements BindingOwner {
   #flush(): void {
     const q = this.#queue;
     if (this.#batch.length === 0 || !q || this.#stage === "closed") return;
-    const plain = this.#encoder.encode(this.#batch, this.#cipher !== null);
+    const cipher = this.#cipher;
+    // encrypted: the plaintext is a reused scratch buffer, the cipher's output is what gets queued
+    const plain = this.#encoder.encode(this.#batch, cipher !== null, cipher !== null);
     this.#batch = [];
     this.#batchBytes = 0;
-    q.write(this.#cipher ? this.#cipher.update(plain) : plain);
+    q.write(cipher ? cipher.update(plain) : plain);
     if (this.#drainWaiters.size > 0 && !q.isAboveHighWater && this.queuedBytes <= this.#s.highWaterBytes) this.#wakeDrainWaiters();
   }
 

@@ -25,12 +25,16 @@ function bodyLength(body: FrameBody): number {
 export class FrameEncoder {
   seq = SEQ_NONCE;
   useCrc32c = false;
+  /** Reused by transient encodes: the plaintext of a batch lives only until the cipher has read it. */
+  #scratch: Buffer | null = null;
 
   /**
    * Frames `bodies` into one buffer with consecutive seqnos. With `pad`, appends padding words so
    * the whole batch is a multiple of 16 bytes (only while encryption is on: tcp_rpc_flush).
+   * With `transient`, the result is a view into a buffer this encoder reuses: valid only until the
+   * next encode (for plaintext that goes straight into a cipher, which returns its own copy).
    */
-  encode(bodies: readonly FrameBody[], pad: boolean): Uint8Array {
+  encode(bodies: readonly FrameBody[], pad: boolean, transient = false): Uint8Array {
     let total = 0;
     for (const b of bodies) {
       const n = bodyLength(b);
@@ -39,7 +43,7 @@ export class FrameEncoder {
       total += n + FRAME_OVERHEAD;
     }
     const padBytes = pad ? (16 - (total & 15)) & 15 : 0;
-    const out = Buffer.allocUnsafe(total + padBytes);
+    const out = transient ? this.#scratchOf(total + padBytes) : Buffer.allocUnsafe(total + padBytes);
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     let off = 0;
     for (const b of bodies) {
@@ -64,7 +68,20 @@ export class FrameEncoder {
     for (; off < out.length; off += 4) view.setInt32(off, PADDING_WORD, true);
     return out;
   }
+
+  #scratchOf(n: number): Buffer {
+    // one flush of a busy link is at most a few hundred KiB; a rare bigger one gets its own buffer
+    if (n > SCRATCH_MAX) return Buffer.allocUnsafe(n);
+    let s = this.#scratch;
+    if (s === null || s.length < n) {
+      s = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(n, (s?.length ?? 0) * 2, 1 << 16)));
+      this.#scratch = s;
+    }
+    return s.subarray(0, n);
+  }
 }
+
+const SCRATCH_MAX = 1 << 20;
 
 export type FrameResult =
   | { kind: "packet"; seq: number; body: Uint8Array }
