@@ -2,7 +2,6 @@
 // and its addresses as RPC_PROXY_REQ carries them. C: struct ext_connection in mtproto-proxy.c.
 import type { ClientInfo, ClientSink, MiddleRoute } from "../proxy/middle-contract.ts";
 import { toEndpoint, type Endpoint, type NatTable } from "./address.ts";
-import { encodeProxyReqHead } from "./wire.ts";
 
 /** The connection side a binding talks to. */
 export interface BindingOwner {
@@ -14,9 +13,6 @@ export interface BindingOwner {
 export class Binding implements MiddleRoute {
   announced = false;
   #alive = true;
-  #head: Uint8Array | null = null;
-  #headFlags = 0;
-  #headTag: Uint8Array | null = null;
   readonly clientEndpoint: Endpoint;
   readonly proxyEndpoint: Endpoint;
 
@@ -32,20 +28,6 @@ export class Binding implements MiddleRoute {
     const local = toEndpoint(client.localAddress, client.localPort);
     // forward_tcp_query translates only the proxy's own IPv4 address
     this.proxyEndpoint = local.ipv4 ? { ...local, ipv4: nat.translate(local.ipv4) } : local;
-  }
-
-  /**
-   * The RPC_PROXY_REQ head last sent for this client: everything in it but the flags is fixed for the
-   * binding's life, so a client's packets share one head instead of encoding one each.
-   */
-  headFor(flags: number, tag: Uint8Array | null): Uint8Array {
-    const c = this.#head;
-    if (c !== null && this.#headFlags === flags && this.#headTag === tag) return c;
-    const head = encodeProxyReqHead({ flags, connId: this.connId, client: this.clientEndpoint, proxy: this.proxyEndpoint, tag });
-    this.#head = head;
-    this.#headFlags = flags;
-    this.#headTag = tag;
-    return head;
   }
 
   get alive(): boolean {

@@ -8,7 +8,7 @@ import { toEndpoint, type Endpoint } from "./address.ts";
 import { Binding, type BindingOwner } from "./binding.ts";
 import { CONNECT_TIMEOUT_MS, RPCF_USE_CRC32C, SEQ_HANDSHAKE } from "./constants.ts";
 import type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
-import { FrameDecoder, FrameEncoder, type FrameBody } from "./frame.ts";
+import { FrameDecoder, FrameEncoder, type FrameBody, type HeadedBody } from "./frame.ts";
 import { checkMiddleHandshake, encodeHandshake, encodeHandshakeError, peerPidOf, type ProcessId } from "./handshake.ts";
 import { deriveLinkKeys } from "./keys.ts";
 import { checkMiddleNonce, decodeNonce, encodeNonce } from "./nonce.ts";
@@ -20,6 +20,9 @@ import {
   encodePing,
   encodePong,
   proxyReqFlags,
+  proxyReqHeadLength,
+  writeProxyReqHead,
+  type ProxyReqHead,
 } from "./wire.ts";
 
 export type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
@@ -30,6 +33,24 @@ type Stage = "connecting" | "nonce" | "handshake" | "ready" | "closed";
 /** The largest ME→proxy packet we buffer; C has no limit, we refuse to buffer without bound. */
 const MAX_INBOUND_PACKET = 16 << 20;
 const GRACEFUL_CLOSE_MS = 5000;
+
+/** One queued RPC_PROXY_REQ: its head is written straight into the batch's frame, no buffer of its own. */
+class ProxyReqBody implements HeadedBody, ProxyReqHead {
+  readonly headBytes: number;
+  constructor(
+    readonly flags: number,
+    readonly connId: bigint,
+    readonly client: Endpoint,
+    readonly proxy: Endpoint,
+    readonly tag: Uint8Array | null,
+    readonly payload: Uint8Array,
+  ) {
+    this.headBytes = proxyReqHeadLength(this);
+  }
+  writeHead(out: Uint8Array, dv: DataView, off: number): void {
+    writeProxyReqHead(out, dv, off, this);
+  }
+}
 
 export class MiddleConnection implements BindingOwner {
   readonly target: { host: string; port: number };
@@ -125,11 +146,11 @@ export class MiddleConnection implements BindingOwner {
       return true;
     }
     const tag = this.#s.proxyTag;
-    // the head is shared between packets: FrameEncoder copies it and nobody writes it
-    const head = b.headFor(proxyReqFlags(b.client.transport, kind, quickAck, tag !== null), tag);
+    const flags = proxyReqFlags(b.client.transport, kind, quickAck, tag !== null);
+    const body = new ProxyReqBody(flags, b.connId, b.clientEndpoint, b.proxyEndpoint, tag, packet);
     b.announced = true;
     c.forwardedQueries++;
-    this.#enqueue([head, packet], head.length + packet.length);
+    this.#enqueue(body, body.headBytes + packet.length);
     if (this.queuedBytes > this.#s.highWaterBytes) {
       this.#drainWaiters.add(b);
       return false;

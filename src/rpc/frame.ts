@@ -11,13 +11,22 @@ import { SEQ_NONCE } from "./constants.ts";
 export const FRAME_OVERHEAD = 12;
 export const PADDING_WORD = 4;
 
-/** A body, whole or in parts (a PROXY_REQ header and the client's payload, not copied twice). */
-export type FrameBody = Uint8Array | readonly Uint8Array[];
+/** A body whose head is written straight into the frame (a PROXY_REQ head), then its payload. */
+export interface HeadedBody {
+  readonly headBytes: number;
+  readonly payload: Uint8Array;
+  /** Writes headBytes bytes at `off` of `out` (`dv` views all of `out`). */
+  writeHead(out: Uint8Array, dv: DataView, off: number): void;
+}
+
+/** A body, whole, in parts, or head + payload (the client's payload is copied once, into the frame). */
+export type FrameBody = Uint8Array | readonly Uint8Array[] | HeadedBody;
 
 function bodyLength(body: FrameBody): number {
   if (body instanceof Uint8Array) return body.length;
+  if (!Array.isArray(body)) return (body as HeadedBody).headBytes + (body as HeadedBody).payload.length;
   let n = 0;
-  for (const p of body) n += p.length;
+  for (const p of body as readonly Uint8Array[]) n += p.length;
   return n;
 }
 
@@ -55,8 +64,14 @@ export class FrameEncoder {
       if (b instanceof Uint8Array) {
         out.set(b, off);
         off += b.length;
+      } else if (!Array.isArray(b)) {
+        const h = b as HeadedBody;
+        h.writeHead(out, view, off);
+        off += h.headBytes;
+        out.set(h.payload, off);
+        off += h.payload.length;
       } else {
-        for (const p of b) {
+        for (const p of b as readonly Uint8Array[]) {
           out.set(p, off);
           off += p.length;
         }

@@ -100,27 +100,37 @@ export interface ProxyReqHead {
   tag: Uint8Array | null;
 }
 
-/** Everything of RPC_PROXY_REQ before the client's payload (the payload goes in as a second part). */
-export function encodeProxyReqHead(h: ProxyReqHead): Uint8Array {
+/** Bytes of the RPC_PROXY_REQ head for `h` (56, plus the extra block when the flags ask for one). */
+export function proxyReqHeadLength(h: ProxyReqHead): number {
+  const withTag = (h.flags & RPC_F_HAS_AD_TAG) !== 0 && h.tag !== null;
+  return (h.flags & 0xc) !== 0 ? 60 + (withTag ? 4 + tlStringLength(h.tag!.length) : 0) : 56;
+}
+
+/** Writes the head at `off` of `out` (`dv` views all of `out`); returns the offset after it. */
+export function writeProxyReqHead(out: Uint8Array, dv: DataView, off: number, h: ProxyReqHead): number {
   const withTag = (h.flags & RPC_F_HAS_AD_TAG) !== 0 && h.tag !== null;
   const extraLen = withTag ? 4 + tlStringLength(h.tag!.length) : 0;
   const hasExtra = (h.flags & 0xc) !== 0;
-  const out = new Uint8Array(56 + (hasExtra ? 4 + extraLen : 0));
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, RPC_PROXY_REQ, true);
-  dv.setUint32(4, h.flags >>> 0, true);
-  dv.setBigInt64(8, h.connId, true);
-  writeIp16(out, 16, h.client);
-  dv.setInt32(32, h.client.port, true);
-  writeIp16(out, 36, h.proxy);
-  dv.setInt32(52, h.proxy.port, true);
-  if (hasExtra) {
-    dv.setInt32(56, extraLen, true);
-    if (withTag) {
-      dv.setUint32(60, TL_PROXY_TAG, true);
-      writeTlString(out, 64, h.tag!);
-    }
+  dv.setUint32(off, RPC_PROXY_REQ, true);
+  dv.setUint32(off + 4, h.flags >>> 0, true);
+  dv.setBigInt64(off + 8, h.connId, true);
+  writeIp16(out, off + 16, h.client);
+  dv.setInt32(off + 32, h.client.port, true);
+  writeIp16(out, off + 36, h.proxy);
+  dv.setInt32(off + 52, h.proxy.port, true);
+  if (!hasExtra) return off + 56;
+  dv.setInt32(off + 56, extraLen, true);
+  if (withTag) {
+    dv.setUint32(off + 60, TL_PROXY_TAG, true);
+    writeTlString(out, off + 64, h.tag!);
   }
+  return off + 60 + extraLen;
+}
+
+/** Everything of RPC_PROXY_REQ before the client's payload, as its own buffer. */
+export function encodeProxyReqHead(h: ProxyReqHead): Uint8Array {
+  const out = new Uint8Array(proxyReqHeadLength(h));
+  writeProxyReqHead(out, new DataView(out.buffer), 0, h);
   return out;
 }
 
