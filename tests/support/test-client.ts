@@ -104,10 +104,12 @@ export function createTestClientCodec(opts: TestClientOptions): TestClientCodec 
 
 export interface TestConnection {
   readonly codec: TestClientCodec;
-  /** Writes raw bytes (the opening, a hand-made frame...). */
+  /** Our end's TCP port, as the proxy sees it (the "client TCP port" of RPC_PROXY_REQ). */
+  readonly localPort: number;
+  /** Writes raw bytes (the opening, a hand-made frame...); nothing once closed. */
   sendRaw(bytes: Uint8Array): void;
   send(packets: readonly OutPacket[]): void;
-  /** The next decoded event, or rejects after `timeoutMs`. */
+  /** The next decoded event; rejects after `timeoutMs`, on a decode error or when closed. */
   next(timeoutMs?: number): Promise<ServerEvent>;
   /** Every raw byte received (for blackhole / fronting checks). */
   readonly received: Buffer;
@@ -117,23 +119,39 @@ export interface TestConnection {
   close(): void;
 }
 
-/** Connects to host:port; for ee waits for the ServerHello before resolving when `awaitHello` is set. */
-export async function connectTestClient(
-  host: string,
-  port: number,
-  codec: TestClientCodec,
-  opts: { sendOpening?: boolean; awaitHelloMs?: number } = {},
-): Promise<TestConnection> {
+interface Waiter {
+  resolve(e: ServerEvent): void;
+  reject(err: Error): void;
+}
+
+export interface ConnectOptions {
+  /** Send the codec's opening at once (default true). */
+  sendOpening?: boolean;
+  /** ee: resolve only once the ServerHello has been checked, within this many ms. */
+  awaitHelloMs?: number;
+  /** `next()`'s timeout when none is given (default 2000 ms). */
+  defaultTimeoutMs?: number;
+}
+
+/** Connects to host:port and sends the opening; for ee waits for the ServerHello when `awaitHelloMs` is set. */
+export async function connectTestClient(host: string, port: number, codec: TestClientCodec, opts: ConnectOptions = {}): Promise<TestConnection> {
   const events: ServerEvent[] = [];
-  const waiters: { resolve: (e: ServerEvent) => void; reject: (err: Error) => void }[] = [];
-  let received = Buffer.alloc(0);
+  const waiters: Waiter[] = [];
+  // chunks, not one growing buffer: a 1 MiB answer arrives in hundreds of reads
+  const chunks: Buffer[] = [];
   let pending: Buffer[] = [];
   let closed = false;
+  let decodeError: string | null = null;
+  let onHello: (() => void) | null = null;
   let resolveClosed!: () => void;
   const closedP = new Promise<void>((r) => (resolveClosed = r));
-  let helloWaiter: (() => void) | null = null;
-  let decodeError: string | null = null;
 
+  const markClosed = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const w of waiters.splice(0)) w.reject(new Error("connection closed"));
+    resolveClosed();
+  };
   const flush = (s: Socket<undefined>): void => {
     while (pending.length > 0) {
       const head = pending[0]!;
@@ -146,49 +164,44 @@ export async function connectTestClient(
     }
   };
 
-  const socket = await Bun.connect({
+  const socket = await Bun.connect<undefined>({
     hostname: host,
     port,
     socket: {
+      binaryType: "buffer",
       data(_s, chunk) {
-        received = Buffer.concat([received, chunk]);
+        chunks.push(Buffer.from(chunk));
         const r = codec.receive(chunk);
         if (r.error) decodeError = r.error;
-        if (codec.serverHelloOk && helloWaiter) {
-          helloWaiter();
-          helloWaiter = null;
+        if (codec.serverHelloOk && onHello) {
+          onHello();
+          onHello = null;
         }
         for (const e of r.events) {
           const w = waiters.shift();
           if (w) w.resolve(e);
           else events.push(e);
         }
+        if (decodeError) for (const w of waiters.splice(0)) w.reject(new Error(decodeError));
       },
-      drain(s) {
-        flush(s);
-      },
-      close() {
-        closed = true;
-        for (const w of waiters.splice(0)) w.reject(new Error("connection closed"));
-        resolveClosed();
-      },
-      error() {
-        closed = true;
-        resolveClosed();
-      },
+      drain: flush,
+      close: markClosed,
+      error: markClosed,
     },
   });
 
   const conn: TestConnection = {
     codec,
+    localPort: socket.localPort,
     sendRaw(bytes) {
+      if (closed) return;
       pending.push(Buffer.from(bytes));
       flush(socket);
     },
     send(packets) {
       conn.sendRaw(codec.send(packets));
     },
-    next(timeoutMs = 2000) {
+    next(timeoutMs = opts.defaultTimeoutMs ?? 2000) {
       const e = events.shift();
       if (e) return Promise.resolve(e);
       if (decodeError) return Promise.reject(new Error(decodeError));
@@ -199,12 +212,12 @@ export async function connectTestClient(
           if (i >= 0) waiters.splice(i, 1);
           reject(new Error(`no event within ${timeoutMs} ms`));
         }, timeoutMs);
-        const w = {
-          resolve: (ev: ServerEvent): void => {
+        const w: Waiter = {
+          resolve: (ev) => {
             clearTimeout(t);
             resolve(ev);
           },
-          reject: (err: Error): void => {
+          reject: (err) => {
             clearTimeout(t);
             reject(err);
           },
@@ -213,7 +226,7 @@ export async function connectTestClient(
       });
     },
     get received() {
-      return received;
+      return Buffer.concat(chunks);
     },
     closed: closedP,
     get isClosed() {
@@ -221,18 +234,17 @@ export async function connectTestClient(
     },
     close() {
       pending = [];
-      socket.end();
+      if (!closed) socket.end();
     },
   };
 
   if (opts.sendOpening ?? true) {
     conn.sendRaw(codec.opening());
-    if (opts.awaitHelloMs !== undefined) {
-      const ms = opts.awaitHelloMs;
+    const ms = opts.awaitHelloMs;
+    if (ms !== undefined && !codec.serverHelloOk) {
       await new Promise<void>((resolve, reject) => {
-        if (codec.serverHelloOk) return resolve();
-        const t = setTimeout(() => reject(new Error(`no ServerHello within ${ms} ms`)), ms);
-        helloWaiter = () => {
+        const t = setTimeout(() => reject(new Error(`no ServerHello within ${ms} ms (received ${conn.received.length} bytes)`)), ms);
+        onHello = () => {
           clearTimeout(t);
           resolve();
         };
