@@ -1,18 +1,19 @@
-// AES-256 streams over node:crypto (native, OpenSSL/BoringSSL).
+// AES-256 streams: the system libcrypto through aes-native.ts (can work in place), node:crypto when that
+// is unavailable, disabled (MTPROXY_NATIVE_AES=0) or disagrees with it at start-up.
 // CTR: obfuscated2 client transport (client-side.md §2.3). CBC without padding, chained across
 // calls: the middle-end link (backend-rpc.md §2.5).
-import { createCipheriv, createDecipheriv, type Cipheriv, type Decipheriv } from "node:crypto";
+import type { Pointer } from "bun:ffi";
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
 
 /** A keystream that keeps its counter across calls; encrypt and decrypt are the same operation. */
 export interface CtrStream {
   /** Returns a new buffer with `data` XORed with the next data.length keystream bytes. */
   update(data: Uint8Array): Buffer;
-}
-
-export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
-  if (key.length !== 32 || iv.length !== 16) throw new RangeError("AES-256-CTR needs a 32-byte key and a 16-byte IV");
-  const cipher = createCipheriv("aes-256-ctr", key, iv);
-  return { update: (data) => cipher.update(data) };
+  /** The same, written over `data` (only for bytes nobody else will read as they were). */
+  updateInPlace(data: Uint8Array): void;
+  /** Releases the native context now (the stream is unusable after); a finalizer does it otherwise. */
+  free(): void;
 }
 
 /**
@@ -22,22 +23,208 @@ export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
  */
 export interface CbcStream {
   update(data: Uint8Array): Buffer;
+  /** Whole blocks only (data.length % 16 === 0) and only when no partial block is held back. */
+  updateInPlace(data: Uint8Array): void;
+  /** Bytes of an incomplete block held back by earlier update() calls (0..15). */
+  readonly pendingBytes: number;
+  free(): void;
+}
+
+export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
+  if (key.length !== 32 || iv.length !== 16) throw new RangeError("AES-256-CTR needs a 32-byte key and a 16-byte IV");
+  return createStream("ctr", key, iv);
 }
 
 export function createAesCbcEncryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
   checkCbcArgs(key, iv);
-  const cipher: Cipheriv = createCipheriv("aes-256-cbc", key, iv);
-  cipher.setAutoPadding(false);
-  return { update: (data) => cipher.update(data) };
+  return createStream("cbc-encrypt", key, iv);
 }
 
 export function createAesCbcDecryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
   checkCbcArgs(key, iv);
-  const decipher: Decipheriv = createDecipheriv("aes-256-cbc", key, iv);
-  decipher.setAutoPadding(false);
-  return { update: (data) => decipher.update(data) };
+  return createStream("cbc-decrypt", key, iv);
 }
 
 function checkCbcArgs(key: Uint8Array, iv: Uint8Array): void {
   if (key.length !== 32 || iv.length !== 16) throw new RangeError("AES-256-CBC needs a 32-byte key and a 16-byte IV");
+}
+
+/**
+ * CBC over a chunk the caller owns, of any length: whole blocks are decrypted (or encrypted) over the
+ * chunk itself; only a block completed across two chunks comes out as a fresh 16-byte buffer. `emit`
+ * gets the output pieces in order (none while a block is still incomplete).
+ */
+export function cbcUpdateOwned(s: CbcStream, data: Uint8Array, emit: (out: Uint8Array) => void): void {
+  let rest = data;
+  const pending = s.pendingBytes;
+  if (pending > 0) {
+    const head = Math.min(rest.length, 16 - pending);
+    const out = s.update(rest.subarray(0, head));
+    if (out.length > 0) emit(out);
+    rest = rest.subarray(head);
+  }
+  const whole = rest.length & ~15;
+  if (whole > 0) {
+    const blocks = whole === rest.length ? rest : rest.subarray(0, whole);
+    s.updateInPlace(blocks);
+    emit(blocks);
+  }
+  if (whole < rest.length) s.update(rest.subarray(whole)); // held back until its block completes
+}
+
+type Stream = CtrStream & CbcStream;
+
+function createStream(mode: AesMode, key: Uint8Array, iv: Uint8Array): Stream {
+  const lib = nativeAes();
+  const ctx = lib?.native.create(mode, key, iv) ?? null;
+  return lib && ctx ? new NativeStream(lib, mode, ctx) : nodeStream(mode, key, iv);
+}
+
+function nodeStream(mode: AesMode, key: Uint8Array, iv: Uint8Array): Stream {
+  const c = mode === "cbc-decrypt" ? createDecipheriv("aes-256-cbc", key, iv) : createCipheriv(mode === "ctr" ? "aes-256-ctr" : "aes-256-cbc", key, iv);
+  if (mode !== "ctr") c.setAutoPadding(false);
+  const block = mode === "ctr" ? 1 : 16;
+  let total = 0;
+  return {
+    update(data) {
+      total += data.length;
+      return c.update(data);
+    },
+    updateInPlace(data) {
+      if (block === 16 && ((data.length | total) & 15) !== 0) throw new RangeError("in-place CBC needs whole blocks");
+      total += data.length;
+      data.set(c.update(data));
+    },
+    get pendingBytes() {
+      return total & (block - 1);
+    },
+    free() {},
+  };
+}
+
+/** Live native contexts: counted so tests can prove every stream's context is released. */
+const live = { count: 0 };
+export function liveNativeAesContexts(): number {
+  return live.count;
+}
+
+/** The library plus the safety net for streams dropped without free() (held value: the context). */
+interface Loaded {
+  readonly native: NativeAes;
+  readonly finalizer: FinalizationRegistry<Pointer>;
+}
+
+function withFinalizer(native: NativeAes): Loaded {
+  const finalizer = new FinalizationRegistry<Pointer>((ctx) => {
+    native.free(ctx);
+    live.count--;
+  });
+  return { native, finalizer };
+}
+
+// A class, not closures: a stream per client direction, so its size counts (idle RSS per client).
+// The context is released only when the stream object itself is unreachable or free() ran.
+class NativeStream implements Stream {
+  #lib: Loaded;
+  #ctx: Pointer | null;
+  #total = 0;
+  readonly #block: number;
+
+  constructor(lib: Loaded, mode: AesMode, ctx: Pointer) {
+    this.#lib = lib;
+    this.#ctx = ctx;
+    this.#block = mode === "ctr" ? 1 : 16;
+    live.count++;
+    lib.finalizer.register(this, ctx, this);
+  }
+
+  update(data: Uint8Array): Buffer {
+    const c = this.#use();
+    const pending = this.#total & (this.#block - 1);
+    this.#total += data.length;
+    if (data.length === 0) return Buffer.alloc(0);
+    // CBC may release the held-back partial block with this input: up to 15 bytes more than given.
+    const out = Buffer.allocUnsafe(data.length + pending);
+    const n = this.#lib.native.update(c, out, data);
+    if (n < 0) throw new Error("EVP_CipherUpdate failed");
+    return n === out.length ? out : out.subarray(0, n);
+  }
+
+  updateInPlace(data: Uint8Array): void {
+    const c = this.#use();
+    if (this.#block === 16 && ((data.length | this.#total) & 15) !== 0) throw new RangeError("in-place CBC needs whole blocks");
+    if (data.length === 0) return;
+    if (this.#lib.native.update(c, data, data) !== data.length) throw new Error("EVP_CipherUpdate failed");
+    this.#total += data.length;
+  }
+
+  get pendingBytes(): number {
+    return this.#total & (this.#block - 1);
+  }
+
+  free(): void {
+    const c = this.#ctx;
+    if (c === null) return;
+    this.#ctx = null;
+    this.#lib.finalizer.unregister(this);
+    this.#lib.native.free(c);
+    live.count--;
+  }
+
+  #use(): Pointer {
+    if (this.#ctx === null) throw new Error("AES stream used after free()");
+    return this.#ctx;
+  }
+}
+
+// Opened and self-checked on the first stream, not at import (--help and subcommands never pay).
+const loaded: { lib: Loaded | null | undefined } = { lib: undefined };
+function nativeAes(): Loaded | null {
+  if (loaded.lib === undefined) {
+    const n = openNativeAes();
+    loaded.lib = n && selfCheck(n) ? withFinalizer(n) : null;
+  }
+  return loaded.lib;
+}
+
+/** True when streams use the system libcrypto (tests and the start-up log). */
+export function nativeAesActive(): boolean {
+  return nativeAes() !== null;
+}
+
+/** A few KiB through each mode, cut at odd points and in place, against node:crypto. */
+export function selfCheck(n: NativeAes): boolean {
+  const lib = withFinalizer(n);
+  try {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+    const iv = Uint8Array.from({ length: 16 }, (_, i) => (i * 53 + 5) & 0xff);
+    const data = Uint8Array.from({ length: 8192 }, (_, i) => (i * 131 + 7) & 0xff);
+    for (const mode of ["ctr", "cbc-encrypt", "cbc-decrypt"] as const) {
+      const want = nodeStream(mode, key, iv).update(data);
+      const ctx = n.create(mode, key, iv);
+      if (!ctx) return false;
+      const s = new NativeStream(lib, mode, ctx);
+      try {
+        const parts: Uint8Array[] = [];
+        let i = 0;
+        for (const cut of [1, 7, 16, 17, 45, 1000, 1003, 2055]) {
+          parts.push(s.update(data.subarray(i, i + cut)));
+          i += cut;
+        }
+        if (mode === "ctr" || (i & 15) === 0) {
+          const rest = Uint8Array.from(data.subarray(i, i + 1024));
+          s.updateInPlace(rest);
+          parts.push(rest);
+          i += 1024;
+        }
+        parts.push(s.update(data.subarray(i)));
+        if (!Buffer.concat(parts).equals(want)) return false;
+      } finally {
+        s.free();
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -21,7 +21,10 @@ export interface ClientInfo {
 
 /** Implemented by the client session; called by the middle-end side. */
 export interface ClientSink {
-  /** One RPC_PROXY_ANS answer: becomes exactly one transport frame to the client. */
+  /**
+   * One RPC_PROXY_ANS answer: becomes exactly one transport frame to the client. The sink takes the
+   * payload over: it and the 4 bytes before it (its RPC_PROXY_ANS header) may be encrypted in place.
+   */
   sendPacket(payload: Uint8Array): void;
   /** RPC_SIMPLE_ACK `confirm`, encoded per transport (client-side.md §3.8). */
   sendQuickAck(confirm: number): void;

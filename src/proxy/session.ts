@@ -138,7 +138,7 @@ export class ClientSession implements ClientSink, BudgetMember {
     this.#env.counters.bytesFromClients += chunk.length;
     switch (this.#state) {
       case "established":
-        this.#onDecoded(this.#stack!.decode(chunk));
+        this.#onDecoded(this.#stack!.decode(chunk, true)); // Bun gives `data` a fresh buffer
         return;
       case "handshake":
         this.#onHandshakeBytes(chunk);
@@ -225,7 +225,7 @@ export class ClientSession implements ClientSink, BudgetMember {
   sendPacket(payload: Uint8Array): void {
     const stack = this.#stack;
     if (stack === null || this.#state !== "established") return;
-    stack.queuePacket(payload);
+    stack.queuePacket(payload, true); // ClientSink: the payload is ours now
     this.#unflushedBytes += payload.length + 4;
     this.#scheduleFlush();
     this.#account();
@@ -507,6 +507,7 @@ export class ClientSession implements ClientSink, BudgetMember {
     this.#clearTimer();
     this.#hs = null;
     this.#head = null;
+    this.#stack?.dispose();
     this.#stack = null;
     this.#unflushedBytes = 0;
     this.#route?.close();

@@ -1,7 +1,7 @@
 // One middle-end connection: staged handshake (nonce → keys → handshake → ready), one CBC chain per
 // direction, per-event coalesced writes, conn-id routing to client sinks. Mirrors net-tcp-rpc-client.c
 // (tcp_rpcc_*), rpcc_execute / process_client_packet / mtfront_client_close in mtproto-proxy.c.
-import { createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
+import { cbcUpdateOwned, createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
 import { WriteQueue } from "../io/write-queue.ts";
 import type { ClientInfo, ClientSink } from "../proxy/middle-contract.ts";
 import { toEndpoint, type Endpoint } from "./address.ts";
@@ -68,6 +68,7 @@ export class MiddleConnection implements BindingOwner {
     this.#flushScheduled = false;
     this.#flush();
   };
+  readonly #pushPlain = (plain: Uint8Array): void => this.#decoder.push(plain);
   #nonceTs = 0;
   #nonce: Uint8Array = new Uint8Array(16);
   #sender: ProcessId;
@@ -242,7 +243,9 @@ export class MiddleConnection implements BindingOwner {
   #onData(chunk: Uint8Array): void {
     if (this.#stage === "closed" || this.#stage === "connecting") return;
     this.#lastInboundMs = this.#s.nowMs();
-    this.#decoder.push(this.#decipher ? this.#decipher.update(chunk) : chunk);
+    // Bun hands `data` a fresh buffer: it is ours, so whole CBC blocks are decrypted over it.
+    if (this.#decipher) cbcUpdateOwned(this.#decipher, chunk, this.#pushPlain);
+    else this.#decoder.push(chunk);
     for (;;) {
       const r = this.#decoder.next();
       if (r.kind === "need-more") return;
@@ -404,6 +407,10 @@ export class MiddleConnection implements BindingOwner {
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#handshakeTimer = this.#pingTimer = null;
+    // the cipher contexts live in libcrypto: released now, not whenever the collector runs
+    this.#cipher?.free();
+    this.#decipher?.free();
+    this.#cipher = this.#decipher = null;
     this.#batch = [];
     this.#batchBytes = 0;
     const bound = [...this.#bindings.values()];

@@ -36,10 +36,17 @@ export interface ClientStackOptions {
 }
 
 export interface ClientStack {
-  /** Raw bytes from the socket (after the handshake) → whole packets, or an error to close on. */
-  decode(chunk: Uint8Array): DecodeResult;
-  /** Queues one RPC_PROXY_ANS payload (or a pong) for the next flush. */
-  queuePacket(payload: Uint8Array): void;
+  /**
+   * Raw bytes from the socket (after the handshake) → whole packets, or an error to close on.
+   * `owned`: the caller hands `chunk` over (a socket read), so it is decrypted in place and the
+   * packets are views of it; otherwise the chunk is left as it was.
+   */
+  decode(chunk: Uint8Array, owned?: boolean): DecodeResult;
+  /**
+   * Queues one RPC_PROXY_ANS payload (or a pong) for the next flush. `owned`: nobody reads the
+   * payload, nor the 4 bytes before it, after this call, so the flush may encrypt them in place.
+   */
+  queuePacket(payload: Uint8Array, owned?: boolean): void;
   /** Queues the quick ack for RPC_SIMPLE_ACK `confirm`. */
   queueQuickAck(token: number): void;
   /** Frames → one CTR pass → TLS records: the bytes for one socket write, or null if nothing is queued. */
@@ -50,9 +57,11 @@ export interface ClientStack {
    * Direct mode (no framing): socket bytes → TLS records unwrapped (fake-TLS mode) → CTR decrypt.
    * Never mix with decode() on one stack: both advance the same read stream.
    */
-  decodeRaw(chunk: Uint8Array): RawDecodeResult;
-  /** Direct mode: CTR encrypt → TLS records (fake-TLS mode): the bytes for one socket write. */
-  encodeRaw(plain: Uint8Array): Uint8Array;
+  decodeRaw(chunk: Uint8Array, owned?: boolean): RawDecodeResult;
+  /** Direct mode: CTR encrypt (in place when `owned`) → TLS records (fake-TLS mode): the bytes for one socket write. */
+  encodeRaw(plain: Uint8Array, owned?: boolean): Uint8Array;
+  /** Releases both cipher contexts; the stack is unusable after. Idempotent. */
+  dispose(): void;
 }
 
 export type RawDecodeResult =
@@ -70,22 +79,28 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
   const { readCipher, writeCipher } = opts;
   let parts: Uint8Array[] = [];
   let queued = 0;
+  let ownedPayload: Uint8Array | null = null; // may be encrypted in place with its frame header
 
   const inbound = (): number => frames.bufferedBytes + (records?.bufferedBytes ?? 0);
   const overflow = (): boolean => inbound() + queued + (opts.outboundBytes?.() ?? 0) > cap;
 
   return {
-    decode(chunk) {
+    decode(chunk, owned = false) {
       let cipherText: Uint8Array;
       let recordError: DecodeResult | null = null;
       if (records) {
         const r = records.push(chunk);
         cipherText = r.payload.length === 1 ? r.payload[0]! : Buffer.concat(r.payload);
+        if (r.payload.length > 1) owned = true; // a fresh concatenation
         if (r.kind === "error") recordError = { kind: "error", packets: [], error: r.error };
       } else {
         cipherText = chunk;
       }
-      const result = cipherText.length > 0 ? frames.push(readCipher.update(cipherText)) : { kind: "ok" as const, packets: [] };
+      let result: DecodeResult = { kind: "ok", packets: [] };
+      if (cipherText.length > 0) {
+        if (owned) readCipher.updateInPlace(cipherText);
+        result = frames.push(owned ? cipherText : readCipher.update(cipherText));
+      }
       if (result.kind === "error") return result;
       if (recordError) return { ...recordError, packets: result.packets };
       if (overflow()) {
@@ -93,8 +108,9 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
       }
       return result;
     },
-    queuePacket(payload) {
+    queuePacket(payload, owned = false) {
       const before = parts.length;
+      ownedPayload = owned && before === 0 ? payload : null;
       encoder.packet(payload, parts);
       for (let i = before; i < parts.length; i++) queued += parts[i]!.length;
     },
@@ -105,7 +121,16 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
     },
     flush() {
       if (queued === 0) return null;
-      const cipherText = parts.length === 2 ? encryptHeaded(writeCipher, parts[0]!, parts[1]!) : writeCipher.update(parts.length === 1 ? parts[0]! : Buffer.concat(parts, queued));
+      let cipherText: Uint8Array;
+      if (parts.length === 2) {
+        cipherText = parts[1] === ownedPayload ? encryptHeadedInPlace(writeCipher, parts[0]!, parts[1]!) : encryptHeaded(writeCipher, parts[0]!, parts[1]!);
+      } else if (parts.length === 1) {
+        cipherText = writeCipher.update(parts[0]!);
+      } else {
+        cipherText = Buffer.concat(parts, queued);
+        writeCipher.updateInPlace(cipherText);
+      }
+      ownedPayload = null;
       parts = [];
       queued = 0;
       return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
@@ -113,18 +138,32 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
     get bufferedBytes() {
       return inbound() + queued;
     },
-    decodeRaw(chunk) {
-      if (!records) return { kind: "ok", data: chunk.length > 0 ? readCipher.update(chunk) : NO_BYTES };
+    decodeRaw(chunk, owned = false) {
+      if (!records) {
+        if (chunk.length === 0) return { kind: "ok", data: NO_BYTES };
+        if (!owned) return { kind: "ok", data: readCipher.update(chunk) };
+        readCipher.updateInPlace(chunk);
+        return { kind: "ok", data: chunk };
+      }
       const r = records.push(chunk);
       // A bad record header ends the connection; bytes before it are not worth relaying.
       if (r.kind === "error") return { kind: "error", error: r.error };
       const n = r.payload.length;
       if (n === 0) return { kind: "ok", data: NO_BYTES };
-      return { kind: "ok", data: readCipher.update(n === 1 ? r.payload[0]! : Buffer.concat(r.payload)) };
+      if (n === 1 && !owned) return { kind: "ok", data: readCipher.update(r.payload[0]!) };
+      const data = n === 1 ? r.payload[0]! : Buffer.concat(r.payload);
+      readCipher.updateInPlace(data);
+      return { kind: "ok", data };
     },
-    encodeRaw(plain) {
-      const cipherText = writeCipher.update(plain);
+    encodeRaw(plain, owned = false) {
+      let cipherText = plain;
+      if (owned) writeCipher.updateInPlace(plain);
+      else cipherText = writeCipher.update(plain);
       return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
+    },
+    dispose() {
+      readCipher.free();
+      writeCipher.free();
     },
   };
 }
@@ -135,6 +174,16 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
  * in), the header is written there, the run is encrypted in one pass, and the borrowed bytes are put
  * back before anyone else can look, so the payload's owner sees its buffer unchanged.
  */
+/** encryptHeaded for a payload handed over with its header: the run is encrypted where it lies. */
+function encryptHeadedInPlace(cipher: CtrStream, head: Uint8Array, payload: Uint8Array): Uint8Array {
+  const h = head.length;
+  if (payload.byteOffset < h || h > 4) return encryptHeaded(cipher, head, payload);
+  const run = new Uint8Array(payload.buffer, payload.byteOffset - h, h + payload.length);
+  run.set(head);
+  cipher.updateInPlace(run);
+  return run;
+}
+
 function encryptHeaded(cipher: CtrStream, head: Uint8Array, payload: Uint8Array): Uint8Array {
   const h = head.length;
   if (payload.byteOffset < h || h > 4) return cipher.update(Buffer.concat([head, payload], h + payload.length));

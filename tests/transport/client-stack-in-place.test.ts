@@ -1,0 +1,101 @@
+// The client stack's in-place paths (a chunk or payload handed over) give the same bytes as the
+// allocating ones, leave borrowed buffers alone otherwise, and release their cipher contexts.
+import { describe, expect, test } from "bun:test";
+import { liveNativeAesContexts } from "../../src/crypto/aes.ts";
+import { seededRandom } from "../../src/crypto/random.ts";
+import { createClientStack } from "../../src/transport/client-stack.ts";
+import type { ClientTransport } from "../../src/transport/codec.ts";
+import { acceptObfuscated2, createObfuscated2Init } from "../../src/transport/obfuscated2.ts";
+import { createOutboundStack } from "../../src/transport/outbound-stack.ts";
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+function pair(t: ClientTransport, tls: boolean) {
+  const secret = seededRandom(70).bytes(16);
+  const c = createObfuscated2Init({ secret, transport: t, dc: 2, random: seededRandom(71) });
+  const s = acceptObfuscated2(c.init, [secret], false);
+  if (s.kind !== "ok") throw new Error("init");
+  const stack = createClientStack({ ...s, tls: tls ? { recordRemaining: 0, maxRecordPayload: 1425 } : null, random: seededRandom(72) });
+  const client = createOutboundStack({ transport: t, encrypt: c.encrypt, decrypt: c.decrypt, tls, random: seededRandom(73) });
+  return { stack, client };
+}
+
+describe("client stack, buffers handed over", () => {
+  for (const t of ["abridged", "intermediate", "padded"] as const) {
+    for (const tls of [false, true]) {
+      test(`${t}${tls ? " + TLS" : ""}: owned decode equals borrowed decode at every split, borrowed chunks stay untouched`, () => {
+        const rnd = seededRandom(74);
+        const packets = Array.from({ length: 5 }, (_, i) => ({ payload: rnd.bytes(4 * (1 + rnd.int(300)) + (i === 0 ? 4000 : 0)), quickAck: false }));
+        const wire = Buffer.from(pair(t, tls).client.encode(packets));
+        for (const cut of [1, 7, 64, 1000, wire.length - 3]) {
+          const a = pair(t, tls).stack;
+          const b = pair(t, tls).stack;
+          const pieces = [wire.subarray(0, cut), wire.subarray(cut)];
+          const borrowed: string[] = [];
+          const owned: string[] = [];
+          for (const p of pieces) {
+            const before = hex(p);
+            for (const x of a.decode(p).packets) borrowed.push(hex(x.payload));
+            expect(hex(p)).toBe(before);
+            for (const x of b.decode(Buffer.from(p), true).packets) owned.push(hex(x.payload));
+          }
+          expect(owned).toEqual(borrowed);
+          expect(owned.length).toBe(5);
+          a.dispose();
+          b.dispose();
+        }
+      });
+
+      test(`${t}${tls ? " + TLS" : ""}: an owned answer is encrypted where it lies and decodes the same as a borrowed one`, () => {
+        const a = pair(t, tls);
+        const b = pair(t, tls);
+        for (let i = 0; i < 4; i++) {
+          const payload = seededRandom(80 + i).bytes(16 + 4 * i * 97);
+          // as the RPC_PROXY_ANS body it arrives in: 16 header bytes, then the payload
+          const bodyA = Buffer.concat([Buffer.alloc(16, 0xaa), payload]);
+          const bodyB = Buffer.from(bodyA);
+          a.stack.queuePacket(bodyA.subarray(16));
+          b.stack.queuePacket(bodyB.subarray(16), true);
+          const outA = a.stack.flush()!;
+          const outB = b.stack.flush()!;
+          expect(hex(outB)).toBe(hex(outA));
+          expect(hex(bodyA)).toBe(hex(Buffer.concat([Buffer.alloc(16, 0xaa), payload]))); // borrowed: restored
+          const got = b.client.decode(outB);
+          expect(got.kind).toBe("ok");
+          const answers = got.events.flatMap((e) => (e.kind === "packet" ? [hex(e.payload.subarray(0, payload.length))] : []));
+          expect(answers).toEqual([hex(payload)]);
+          a.client.decode(outA);
+        }
+        a.stack.dispose();
+        b.stack.dispose();
+      });
+    }
+  }
+
+  test("owned raw decode/encode (direct mode) equal the borrowed ones", () => {
+    const a = pair("intermediate", true);
+    const b = pair("intermediate", true);
+    const wire = Buffer.from(a.client.encode([{ payload: seededRandom(90).bytes(3000), quickAck: false }]));
+    const ra = a.stack.decodeRaw(wire);
+    const rb = b.stack.decodeRaw(Buffer.from(wire), true);
+    expect(ra.kind === "ok" && rb.kind === "ok" && hex(ra.data) === hex(rb.data)).toBe(true);
+    const plain = seededRandom(91).bytes(5000);
+    expect(hex(b.stack.encodeRaw(Buffer.from(plain), true))).toBe(hex(a.stack.encodeRaw(plain)));
+    a.stack.dispose();
+    b.stack.dispose();
+  });
+
+  test("dispose releases both cipher contexts of the stack", () => {
+    const before = liveNativeAesContexts();
+    const { stack } = pair("abridged", false);
+    expect(liveNativeAesContexts()).toBeGreaterThanOrEqual(before + 2);
+    stack.dispose();
+    stack.dispose();
+    const mid = liveNativeAesContexts();
+    const p2 = pair("abridged", false);
+    const up = liveNativeAesContexts();
+    p2.stack.dispose();
+    expect(liveNativeAesContexts()).toBe(up - 2);
+    expect(up).toBeGreaterThan(mid);
+  });
+});
