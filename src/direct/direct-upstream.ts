@@ -123,7 +123,8 @@ class Link implements OpenLink {
     if (this.#state === "open") {
       const n = plain.length;
       this.counters.bytesClientToDc += n;
-      const res = this.#queue!.write(this.#encrypt!.update(plain));
+      this.#encrypt!.updateInPlace(plain); // DirectLink.send hands the bytes over
+      const res = this.#queue!.write(plain);
       if (res === "ok") return true;
       if (res === "backpressure") {
         this.#clientPaused = true;
@@ -187,7 +188,8 @@ class Link implements OpenLink {
       this.counters.bytesClientToDc += this.#pendingBytes;
       this.#pending = [];
       this.#pendingBytes = 0;
-      const res = q.write(c.encrypt.update(plain));
+      c.encrypt.updateInPlace(plain);
+      const res = q.write(plain);
       if (res === "overflow") {
         this.counters.overflowCloses++;
         this.#shutdown("DC write queue overflow");
@@ -207,7 +209,8 @@ class Link implements OpenLink {
   #fromDc(chunk: Uint8Array): void {
     if (this.#state !== "open") return;
     this.counters.bytesDcToClient += chunk.length;
-    if (!this.pipe.write(this.#decrypt!.update(chunk)) && !this.#dcPaused && this.#state === "open") {
+    this.#decrypt!.updateInPlace(chunk); // Bun gives `data` a fresh buffer: ours to overwrite
+    if (!this.pipe.write(chunk) && !this.#dcPaused && this.#state === "open") {
       this.#dcPaused = true;
       this.#conn!.socket.pause();
     }
@@ -244,5 +247,9 @@ class Link implements OpenLink {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.counters.activeLinks--;
+    // the cipher contexts live in libcrypto: released now, not whenever the collector runs
+    this.#encrypt?.free();
+    this.#decrypt?.free();
+    this.#encrypt = this.#decrypt = null;
   }
 }

@@ -10,7 +10,7 @@ export interface ClientPipe {
    * Plaintext bytes from the DC for the client: the session encrypts them (client CTR write
    * stream, then TLS records in fake-TLS mode) and queues them. Returns false when the client's
    * write queue is over its high-water mark: the DC side then pauses reading from the DC until
-   * `onClientDrain` fires.
+   * `onClientDrain` fires. The pipe takes `plain` over (it may be encrypted in place).
    */
   write(plain: Uint8Array): boolean;
   /** The DC side closed or failed: flush what is queued to the client, then close it. */
@@ -24,7 +24,7 @@ export interface DirectLink {
   /**
    * Plaintext bytes from the client (decrypted, still framed). Returns false when the DC
    * socket's write queue is over its high-water mark: the session pauses reading from the
-   * client until `onDcDrain` fires.
+   * client until `onDcDrain` fires. The link takes `plain` over (it may be encrypted in place).
    */
   send(plain: Uint8Array): boolean;
   /** The client went away: close the DC connection. Idempotent. */

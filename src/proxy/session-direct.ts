@@ -38,7 +38,7 @@ export class DirectRelay implements ClientPipe {
   /** Raw (encrypted) client bytes. */
   fromClient(chunk: Uint8Array): void {
     if (this.#closed) return;
-    const r = this.#stack.decodeRaw(chunk);
+    const r = this.#stack.decodeRaw(chunk, true); // Bun gives `data` a fresh buffer
     if (r.kind === "error") {
       this.#host.directGone("protocol");
       return;
@@ -62,7 +62,7 @@ export class DirectRelay implements ClientPipe {
 
   write(plain: Uint8Array): boolean {
     if (this.#closed) return true;
-    const r = this.#host.writeClient(this.#stack.encodeRaw(plain));
+    const r = this.#host.writeClient(this.#stack.encodeRaw(plain, true)); // ClientPipe: handed over
     if (r === "overflow") {
       this.#host.directGone("write-overflow");
       return true;
