@@ -4,18 +4,10 @@
 import { configReloadedLine, tryLoadConfig, type ConfigLoadError, type LoadDeps } from "../config/load.ts";
 import type { ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import type { ConfigStatsSnapshot } from "../stats/counters.ts";
 
-export interface ReloadStats {
-  fileName: string;
-  bytes: number;
-  md5: string;
-  loadedAt: number;
-  authClusters: number;
-  reloadSuccesses: number;
-  reloadFailures: number;
-  lastReloadError: string | null;
-  lastReloadErrorAt: number;
-}
+/** The same shape the stats layer serves: what this reloader has applied and how reloads went. */
+export type ReloadStats = ConfigStatsSnapshot;
 
 export interface ConfigReloaderDeps {
   path: string;

@@ -43,8 +43,6 @@ export interface StatsParts {
   highestFd?: number;
 }
 
-/** Handshake refusals with a reason of their own in the stats; every other front cause is a "bad handshake". */
-
 const sum = (r: Record<string | number, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
 export function composeSnapshot(p: StatsParts): StatsSnapshot {
@@ -195,19 +193,6 @@ export function composeSnapshot(p: StatsParts): StatsSnapshot {
       lastChangedAt: rf.lastChangedAt ?? 0,
     };
   }
-  const r = p.reload;
-  if (r) {
-    snap.config = {
-      fileName: r.fileName,
-      bytes: r.bytes,
-      md5: r.md5,
-      loadedAt: r.loadedAt,
-      authClusters: r.authClusters,
-      reloadSuccesses: r.reloadSuccesses,
-      reloadFailures: r.reloadFailures,
-      lastReloadError: r.lastReloadError,
-      lastReloadErrorAt: r.lastReloadErrorAt,
-    };
-  }
+  if (p.reload) snap.config = { ...p.reload };
   return snap;
 }

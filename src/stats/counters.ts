@@ -225,13 +225,6 @@ export class DcCounters {
   }
 }
 
-export interface ConfigMetaInput {
-  fileName: string;
-  bytes: number;
-  md5: string;
-  loadedAt: number;
-}
-
 /** One per process, built by main.ts and passed down in `deps.stats`. */
 export class ProxyStats implements ScalarCounters {
   activeConnections = 0;
@@ -303,7 +296,8 @@ export class ProxyStats implements ScalarCounters {
   /** Indexed by secret position in -S order (0-based here, 1-based in output). */
   readonly secrets: readonly SecretCounters[];
   readonly #dcs = new Map<number, DcCounters>();
-  #config: ConfigStatsSnapshot | null = null;
+  /** The applied config and the reload figures, as the reloader (process/config-reload.ts) keeps them. */
+  config: ConfigStatsSnapshot | null = null;
 
   constructor(opts: { secretCount?: number } = {}) {
     const n = opts.secretCount ?? 0;
@@ -320,38 +314,6 @@ export class ProxyStats implements ScalarCounters {
     return c;
   }
 
-  /** A config was applied (start-up or successful SIGHUP reload). */
-  configApplied(meta: ConfigMetaInput, authClusters: number): void {
-    const prev = this.#config;
-    this.#config = {
-      fileName: meta.fileName,
-      bytes: meta.bytes,
-      md5: meta.md5,
-      loadedAt: meta.loadedAt,
-      authClusters,
-      reloadSuccesses: prev === null ? 0 : prev.reloadSuccesses + 1,
-      reloadFailures: prev?.reloadFailures ?? 0,
-      lastReloadError: prev?.lastReloadError ?? null,
-      lastReloadErrorAt: prev?.lastReloadErrorAt ?? 0,
-    };
-  }
-
-  /** A reload failed; the old config stays in effect. */
-  configReloadFailed(message: string, atSec: number): void {
-    const c = this.#config ?? {
-      fileName: "",
-      bytes: 0,
-      md5: "",
-      loadedAt: 0,
-      authClusters: 0,
-      reloadSuccesses: 0,
-      reloadFailures: 0,
-      lastReloadError: null,
-      lastReloadErrorAt: 0,
-    };
-    this.#config = { ...c, reloadFailures: c.reloadFailures + 1, lastReloadError: message, lastReloadErrorAt: atSec };
-  }
-
   snapshot(): StatsSnapshot {
     const out = {} as ScalarCounters;
     for (const k of SCALAR_FIELDS) out[k] = this[k];
@@ -360,7 +322,7 @@ export class ProxyStats implements ScalarCounters {
       ...out,
       secrets: this.secrets.map((s) => s.snapshot()),
       dcs,
-      config: this.#config === null ? null : { ...this.#config },
+      config: this.config === null ? null : { ...this.config },
       refresh: null,
       aesPwdHash: this.aesPwdHash,
     };

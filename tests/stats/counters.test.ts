@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { configSnapshot } from "./config-snapshot.ts";
 import { ProxyStats, SCALAR_FIELDS, sumSnapshots } from "../../src/stats/counters.ts";
 
 test("snapshot is a plain JSON-serialisable copy, detached from later increments", () => {
@@ -6,7 +7,7 @@ test("snapshot is a plain JSON-serialisable copy, detached from later increments
   s.totForwardedQueries += 3;
   s.dc(2).connections++;
   s.dc(-1).bytesFromClients += 10;
-  s.configApplied({ fileName: "proxy-multi.conf", bytes: 84, md5: "ab", loadedAt: 100 }, 2);
+  s.config = configSnapshot({ bytes: 84, md5: "ab", loadedAt: 100, authClusters: 2 });
   const snap = s.snapshot();
   s.totForwardedQueries++;
   expect(snap.totForwardedQueries).toBe(3);
@@ -41,24 +42,6 @@ test("per-secret active IPs and auth keys count distinct values, with reference 
   expect(s.snapshot().secrets[0]).toMatchObject({ activeIps: 1, activeAuthKeys: 1 });
 });
 
-test("config reloads keep success/failure counts and the last error", () => {
-  const s = new ProxyStats();
-  s.configApplied({ fileName: "a", bytes: 1, md5: "x", loadedAt: 10 }, 1);
-  s.configReloadFailed("syntax error at line 3", 20);
-  s.configApplied({ fileName: "a", bytes: 2, md5: "y", loadedAt: 30 }, 3);
-  expect(s.snapshot().config).toEqual({
-    fileName: "a",
-    bytes: 2,
-    md5: "y",
-    loadedAt: 30,
-    authClusters: 3,
-    reloadSuccesses: 1,
-    reloadFailures: 1,
-    lastReloadError: "syntax error at line 3",
-    lastReloadErrorAt: 20,
-  });
-});
-
 test("sumSnapshots adds every scalar, secrets by position and DCs by id; config is not summed", () => {
   const a = new ProxyStats({ secretCount: 2 });
   const b = new ProxyStats({ secretCount: 2 });
@@ -71,8 +54,8 @@ test("sumSnapshots adds every scalar, secrets by position and DCs by id; config 
   a.dc(2).connections = 1;
   b.dc(2).connections = 2;
   b.dc(5).connections = 9;
-  a.configApplied({ fileName: "f", bytes: 84, md5: "m", loadedAt: 1 }, 2);
-  b.configApplied({ fileName: "f", bytes: 84, md5: "m", loadedAt: 1 }, 2);
+  a.config = configSnapshot({ fileName: "f", bytes: 84, md5: "m", loadedAt: 1, authClusters: 2 });
+  b.config = configSnapshot({ fileName: "f", bytes: 84, md5: "m", loadedAt: 1, authClusters: 2 });
   const sum = sumSnapshots([a.snapshot(), b.snapshot()]);
   expect(sum.totForwardedQueries).toBe(10);
   expect(sum.activeConnections).toBe(3);

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { configSnapshot } from "./config-snapshot.ts";
 import { ProxyStats, sumSnapshots } from "../../src/stats/counters.ts";
 import { buildMetricFamilies } from "../../src/stats/metrics.ts";
 import { writeExposition } from "../../src/stats/prometheus.ts";
@@ -27,8 +28,7 @@ const info: StatsProcessInfo = {
 
 function build() {
   const own = new ProxyStats({ secretCount: 2 });
-  own.configApplied({ fileName: "p.conf", bytes: 84, md5: "2e1b", loadedAt: 990 }, 2);
-  own.configReloadFailed("bad\nline", 995);
+  own.config = configSnapshot({ fileName: "p.conf", bytes: 84, md5: "2e1b", loadedAt: 990, authClusters: 2, reloadFailures: 1, lastReloadError: "bad\nline", lastReloadErrorAt: 995 });
   own.totForwardedQueries = 1;
   const w = new ProxyStats({ secretCount: 2 });
   w.totForwardedQueries = 9;

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { configSnapshot } from "./config-snapshot.ts";
 import { ProxyStats, sumSnapshots } from "../../src/stats/counters.ts";
 import { renderStatsText, type StatsProcessInfo } from "../../src/stats/stats-text.ts";
 import ref from "./vectors/c-stats-keys.json";
@@ -25,7 +26,7 @@ const info: StatsProcessInfo = {
 function sample(): ProxyStats {
   const s = new ProxyStats();
   s.aesPwdHash = "0123456789abcdef0123456789abcdef";
-  s.configApplied({ fileName: "/etc/mtproxy/proxy-multi.conf", bytes: 84, md5: "2e1ba892b928081d7f7400c86a25d0c9", loadedAt: 1795294541 }, 2);
+  s.config = configSnapshot({ fileName: "/etc/mtproxy/proxy-multi.conf", bytes: 84, md5: "2e1ba892b928081d7f7400c86a25d0c9", loadedAt: 1795294541, authClusters: 2 });
   s.activeConnections = 5;
   s.totForwardedQueries = 4;
   return s;
@@ -119,7 +120,7 @@ test("memory lines are omitted when /proc is unreadable, like C", () => {
 
 test("reload and refresh figures come after every C key, one line each, whatever the error text holds", () => {
   const s = sample();
-  s.configReloadFailed("bad\tline\nat 3:1", 1795294560);
+  s.config = { ...s.config!, reloadFailures: 1, lastReloadError: "bad\tline\nat 3:1", lastReloadErrorAt: 1795294560 };
   const snap = s.snapshot();
   snap.refresh = { attempts: 3, ok: 1, failed: 2, lastError: "configuration from http://x/: download failed: HTTP 500", lastOkAt: 1795294500, lastChangedAt: 1795294400 };
   const pairs = parseBody(renderStatsText({ own: snap, workerSum: null, info, nowSec: 1795294600 }));

@@ -197,7 +197,8 @@ describe("SIGHUP reload", () => {
     expect(r.config.meta.bytes).toBe(20);
     expect(stderr).toEqual(["expected ';' at line 1\n"]);
     expect(mem.lines.at(-1)).toContain("error while re-reading config file p.conf, new configuration NOT applied");
-    expect(r.stats()).toMatchObject({ bytes: 20, md5: "md5-20", reloadSuccesses: 1, reloadFailures: 1, lastReloadErrorAt: 555, authClusters: 1 });
+    // the running config's figures stay; the failure is counted with C's first error line
+    expect(r.stats()).toMatchObject({ bytes: 20, md5: "md5-20", reloadSuccesses: 1, reloadFailures: 1, lastReloadError: "expected ';' at line 1", lastReloadErrorAt: 555, authClusters: 1 });
   });
 
   test("signals during a reload coalesce into one more reload", async () => {
