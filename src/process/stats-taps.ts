@@ -62,48 +62,35 @@ export function createStatsTaps(secretCount: number): StatsTaps {
 /** One binding: the sink the pool talks to and the route the session talks to. */
 class MiddleTap implements ClientSink, MiddleRoute {
   #route: MiddleRoute | null = null;
-  #open = false;
-  #authKey: string | null = null;
+  readonly #tally: ClientTally;
 
   constructor(
     readonly stats: ProxyStats,
-    readonly dc: DcCounters,
-    readonly secret: SecretCounters | null,
-    readonly ip: string,
+    dc: DcCounters,
+    secret: SecretCounters | null,
+    ip: string,
     readonly sink: ClientSink,
-  ) {}
+  ) {
+    this.#tally = new ClientTally(dc, secret, ip);
+  }
 
   opened(route: MiddleRoute): void {
     this.#route = route;
-    this.#open = true;
-    this.dc.connections++;
     this.stats.extConnectionsCreated++;
-    const s = this.secret;
-    if (s) {
-      s.connections++;
-      s.clientBound(this.ip);
-    }
+    this.#tally.open();
   }
 
   // ---- MiddleRoute (session → pool)
   send(packet: Uint8Array, quickAck: boolean): boolean {
-    const dc = this.dc;
-    dc.packetsFromClients++;
-    dc.bytesFromClients += packet.length;
-    const s = this.secret;
-    if (s) {
-      s.bytesFromClients += packet.length;
-      // the fork's active_auth_keys: auth_key_id is the first 8 bytes of an MTProto packet
-      if (this.#authKey === null && this.#open && packet.length >= 8) {
-        this.#authKey = Buffer.from(packet.buffer, packet.byteOffset, 8).toString("hex");
-        s.authKeyBound(this.#authKey);
-      }
-    }
+    const t = this.#tally;
+    t.dc.packetsFromClients++;
+    t.fromClient(packet.length);
+    t.noteAuthKey(packet);
     return this.#route!.send(packet, quickAck);
   }
   close(): void {
     this.#route?.close();
-    this.#closed();
+    this.#tally.close();
   }
   get alive(): boolean {
     return this.#route?.alive ?? false;
@@ -112,61 +99,40 @@ class MiddleTap implements ClientSink, MiddleRoute {
   // ---- ClientSink (pool → session)
   sendPacket(payload: Uint8Array): void {
     this.stats.packetsToClients++;
-    this.dc.packetsToClients++;
-    this.dc.bytesToClients += payload.length;
-    if (this.secret) this.secret.bytesToClients += payload.length;
+    this.#tally.dc.packetsToClients++;
+    this.#tally.toClient(payload.length);
     this.sink.sendPacket(payload);
   }
   sendQuickAck(confirm: number): void {
     this.sink.sendQuickAck(confirm);
   }
   closeFromMiddle(reason: string): void {
-    this.#closed();
+    this.#tally.close();
     this.sink.closeFromMiddle(reason);
   }
   get pendingBytes(): number {
     return this.sink.pendingBytes;
-  }
-
-  #closed(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    this.dc.connections--;
-    const s = this.secret;
-    if (s) {
-      s.connections--;
-      s.clientUnbound(this.ip);
-      if (this.#authKey !== null) s.authKeyUnbound(this.#authKey);
-    }
   }
 }
 
 /** One direct link: the link the session talks to, and `pipe`, what the DC side writes to. */
 class DirectTap implements DirectLink {
   #link: (DirectLink & { onClientDrain(): void }) | null = null;
-  #open = true;
+  readonly #tally: ClientTally;
   readonly pipe: ClientPipe;
 
-  constructor(
-    readonly dc: DcCounters,
-    readonly secret: SecretCounters | null,
-    readonly ip: string,
-    inner: ClientPipe,
-  ) {
-    dc.connections++;
-    if (secret) {
-      secret.connections++;
-      secret.clientBound(ip);
-    }
+  constructor(dc: DcCounters, secret: SecretCounters | null, ip: string, inner: ClientPipe) {
+    const tally = new ClientTally(dc, secret, ip);
+    tally.open();
+    this.#tally = tally;
     // DC → session
     this.pipe = {
       write: (plain) => {
-        dc.bytesToClients += plain.length;
-        if (secret) secret.bytesToClients += plain.length;
+        tally.toClient(plain.length);
         return inner.write(plain);
       },
       close: (reason) => {
-        this.#closed();
+        tally.close();
         inner.close(reason);
       },
       get pendingBytes() {
@@ -181,19 +147,58 @@ class DirectTap implements DirectLink {
 
   // ---- session → DC
   send(plain: Uint8Array): boolean {
-    this.dc.bytesFromClients += plain.length;
-    if (this.secret) this.secret.bytesFromClients += plain.length;
+    this.#tally.fromClient(plain.length);
     return this.#link!.send(plain);
   }
   close(): void {
     this.#link?.close();
-    this.#closed();
+    this.#tally.close();
   }
   onClientDrain(): void {
     this.#link?.onClientDrain();
   }
+}
 
-  #closed(): void {
+/** One client's share of the per-DC and per-secret figures: counted in once, counted out once. */
+class ClientTally {
+  #open = false;
+  #authKey: string | null = null;
+
+  constructor(
+    readonly dc: DcCounters,
+    readonly secret: SecretCounters | null,
+    readonly ip: string,
+  ) {}
+
+  open(): void {
+    this.#open = true;
+    this.dc.connections++;
+    const s = this.secret;
+    if (s) {
+      s.connections++;
+      s.clientBound(this.ip);
+    }
+  }
+
+  fromClient(bytes: number): void {
+    this.dc.bytesFromClients += bytes;
+    if (this.secret) this.secret.bytesFromClients += bytes;
+  }
+
+  toClient(bytes: number): void {
+    this.dc.bytesToClients += bytes;
+    if (this.secret) this.secret.bytesToClients += bytes;
+  }
+
+  /** The fork's active_auth_keys: auth_key_id is the first 8 bytes of an MTProto packet. */
+  noteAuthKey(packet: Uint8Array): void {
+    const s = this.secret;
+    if (s === null || this.#authKey !== null || !this.#open || packet.length < 8) return;
+    this.#authKey = Buffer.from(packet.buffer, packet.byteOffset, 8).toString("hex");
+    s.authKeyBound(this.#authKey);
+  }
+
+  close(): void {
     if (!this.#open) return;
     this.#open = false;
     this.dc.connections--;
@@ -201,6 +206,7 @@ class DirectTap implements DirectLink {
     if (s) {
       s.connections--;
       s.clientUnbound(this.ip);
+      if (this.#authKey !== null) s.authKeyUnbound(this.#authKey);
     }
   }
 }
