@@ -10,7 +10,7 @@ import { CliError } from "../../src/errors.ts";
 import { formatReport } from "../../src/doctor/run.ts";
 import { systemDoctorDeps } from "../../src/doctor/system-deps.ts";
 import type { CheckResult, DoctorDeps } from "../../src/doctor/types.ts";
-import { buildServerHello } from "../../src/transport/faketls-response.ts";
+import { startFakeTlsDomain } from "../support/fake-tls-domain.ts";
 import { FakeMiddleEnd } from "../support/fake-middle-end.ts";
 import { SECRET } from "../rpc/helpers.ts";
 
@@ -43,34 +43,9 @@ function timeServer(skewSec = 0): string {
   return `http://127.0.0.1:${s.port}/`;
 }
 
-/** A TLS origin answering the probe's ClientHello with a ServerHello (as the domain-probe tests do). */
+/** A TLS origin answering the probe's ClientHello with a ServerHello. */
 function tlsOrigin(): number {
-  const l = Bun.listen<{ buf: Buffer }>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(s) {
-        s.data = { buf: Buffer.alloc(0) };
-      },
-      data(s, chunk) {
-        s.data.buf = Buffer.concat([s.data.buf, chunk]);
-        if (s.data.buf.length < 517) return;
-        const h = s.data.buf;
-        s.write(
-          buildServerHello({
-            secret: new Uint8Array(16),
-            clientRandom: h.subarray(11, 43),
-            sessionId: h.subarray(44, 76),
-            cipherByte: 1,
-            reversedOrder: true,
-            encryptedSize: 2500,
-            keyShare: new Uint8Array(32),
-            appData: (n) => new Uint8Array(n),
-          }),
-        );
-      },
-    },
-  });
+  const l = startFakeTlsDomain({ reversedOrder: true, encryptedSize: 2500 });
   cleanups.push(() => l.stop(true));
   return l.port;
 }

@@ -4,40 +4,11 @@ import { describe, expect, test } from "bun:test";
 import { seededRandom } from "../../src/crypto/random.ts";
 import { createMemoryLogger } from "../../src/log.ts";
 import { frontingTargetOf, prepareDomains } from "../../src/proxy/domains.ts";
-import { buildServerHello } from "../../src/transport/faketls-response.ts";
-
-function tlsDomain(encryptedSize: number) {
-  return Bun.listen<{ buf: Buffer }>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(s) {
-        s.data = { buf: Buffer.alloc(0) };
-      },
-      data(s, chunk) {
-        s.data.buf = Buffer.concat([s.data.buf, chunk]);
-        if (s.data.buf.length < 517) return;
-        const h = s.data.buf;
-        s.write(
-          buildServerHello({
-            secret: new Uint8Array(16),
-            clientRandom: h.subarray(11, 43),
-            sessionId: h.subarray(44, 76),
-            cipherByte: 1,
-            reversedOrder: false,
-            encryptedSize,
-            keyShare: new Uint8Array(32),
-            appData: (n) => new Uint8Array(n),
-          }),
-        );
-      },
-    },
-  });
-}
+import { startFakeTlsDomain } from "../support/fake-tls-domain.ts";
 
 describe("prepareDomains", () => {
   test("a domain that answers 20 hellos gets its measured profile and address", async () => {
-    using server = tlsDomain(2345);
+    using server = startFakeTlsDomain({ encryptedSize: 2345 });
     const mem = createMemoryLogger();
     const m = await prepareDomains(["good.example"], {
       log: mem.log,
@@ -61,7 +32,7 @@ describe("prepareDomains", () => {
 
   test("unresolvable and unreachable domains fall back to 2500..3619 randomised, with C's warnings, within the bound", async () => {
     const refused = (() => {
-      using s = tlsDomain(1);
+      using s = startFakeTlsDomain({ encryptedSize: 1 });
       return s.port;
     })();
     const mem = createMemoryLogger();
