@@ -1,7 +1,6 @@
 // Shared loopback fixtures for the data-plane tests: a data plane on an OS-chosen port (port 0 is
 // accepted by createDataPlane; the CLI itself only allows 1..65535), a real MiddlePool against the
 // fake middle end, and a fake origin for fronting that records every byte it receives.
-import type { Socket, TCPSocketListener } from "bun";
 import type { ProxyOptions } from "../../src/cli/proxy-options.ts";
 import { seededRandom } from "../../src/crypto/random.ts";
 import { createMemoryLogger } from "../../src/log.ts";
@@ -9,6 +8,7 @@ import { createDataPlane, type DataPlane, type DataPlaneDeps } from "../../src/p
 import type { MiddleEnd } from "../../src/proxy/middle-contract.ts";
 import { MiddlePool } from "../../src/rpc/pool.ts";
 import { FakeMiddleEnd } from "../support/fake-middle-end.ts";
+export { startOrigin, type FakeOrigin } from "../support/fake-origin.ts";
 import { KEY_SELECT, makeConfig, SECRET, target } from "../rpc/helpers.ts";
 
 export const TAG = Buffer.from("00112233445566778899aabbccddeeff", "hex");
@@ -92,81 +92,6 @@ export async function startPlane(
   return { plane, port: plane.listeningPorts[0]!, lines: mem.lines };
 }
 
-/** A stand-in for the real web site behind -D: records every byte, answers with `reply`. */
-export interface FakeOrigin {
-  readonly port: number;
-  readonly connections: Buffer[];
-  readonly closed: number;
-  received(): Buffer;
-  waitBytes(n: number, timeoutMs?: number): Promise<Buffer>;
-  stop(): void;
-}
-
-export function startOrigin(reply: Uint8Array | null = null, opts: { echo?: boolean } = {}): FakeOrigin {
-  const connections: Buffer[] = [];
-  let closed = 0;
-  const index = new Map<Socket<undefined>, number>();
-  const backlog = new Map<Socket<undefined>, Buffer[]>();
-  const pump = (s: Socket<undefined>): void => {
-    const q = backlog.get(s) ?? [];
-    while (q.length > 0) {
-      const n = s.write(q[0]!);
-      if (n >= q[0]!.length) q.shift();
-      else {
-        q[0] = q[0]!.subarray(Math.max(0, n));
-        break;
-      }
-    }
-    backlog.set(s, q);
-  };
-  const echo = (s: Socket<undefined>, chunk: Buffer): void => {
-    const q = backlog.get(s) ?? [];
-    q.push(Buffer.from(chunk));
-    backlog.set(s, q);
-    pump(s);
-  };
-  const listener: TCPSocketListener<undefined> = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      binaryType: "buffer",
-      open(s) {
-        index.set(s, connections.length);
-        connections.push(Buffer.alloc(0));
-      },
-      data(s, chunk) {
-        const i = index.get(s)!;
-        const first = connections[i]!.length === 0;
-        connections[i] = Buffer.concat([connections[i]!, chunk]);
-        if (first && reply) s.write(reply);
-        if (opts.echo) echo(s, chunk);
-      },
-      drain(s) {
-        pump(s);
-      },
-      close() {
-        closed++;
-      },
-    },
-  });
-  return {
-    port: listener.port,
-    connections,
-    get closed() {
-      return closed;
-    },
-    received: () => Buffer.concat(connections),
-    async waitBytes(n, timeoutMs = 3000) {
-      const end = Date.now() + timeoutMs;
-      while (Buffer.concat(connections).length < n) {
-        if (Date.now() > end) throw new Error(`origin got ${Buffer.concat(connections).length} of ${n} bytes`);
-        await Bun.sleep(5);
-      }
-      return Buffer.concat(connections);
-    },
-    stop: () => listener.stop(true),
-  };
-}
 
 export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
