@@ -2,14 +2,9 @@
 // of it) must never be overwritten by the next one, and closing the link releases both CBC contexts.
 import { afterEach, expect, test } from "bun:test";
 import { liveNativeAesContexts, nativeAesActive } from "../../src/crypto/aes.ts";
-import { systemRandom } from "../../src/crypto/random.ts";
-import { createMemoryLogger } from "../../src/log.ts";
-import { createNatTable } from "../../src/rpc/address.ts";
-import { MiddleConnection, type ConnectionSettings } from "../../src/rpc/connection.ts";
-import { createMiddleCounters } from "../../src/rpc/counters.ts";
 import { bunConnector, type MiddleConnector } from "../../src/rpc/socket.ts";
 import { FakeMiddleEnd } from "../support/fake-middle-end.ts";
-import { clientInfo, KEY_SELECT, mtprotoPacket, RecordingSink, SECRET, until } from "./helpers.ts";
+import { clientInfo, linkSettings, mtprotoPacket, RecordingSink, SECRET, startLink, until, withWrite } from "./helpers.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -25,58 +20,19 @@ function setup(maxWrite: number) {
     bunConnector(t, {
       ...ev,
       open: (s) => {
-        ev.open({
-          get localAddress() {
-            return s.localAddress;
-          },
-          get localPort() {
-            return s.localPort;
-          },
-          get remoteAddress() {
-            return s.remoteAddress;
-          },
-          get remotePort() {
-            return s.remotePort;
-          },
-          write: (d, o = 0, l = d.length - o) => {
+        ev.open(
+          withWrite(s, (d, o = 0, l = d.length - o) => {
             if (l <= maxWrite) return s.write(d, o, l);
             partialWrites++;
             const n = s.write(d, o, maxWrite);
             setTimeout(() => ev.drain(), 1);
             return n;
-          },
-          end: () => s.end(),
-          terminate: () => s.terminate(),
-        });
+          }),
+        );
       },
     });
-  const settings: ConnectionSettings = {
-    secret: { bytes: SECRET, keySelect: KEY_SELECT },
-    nat: createNatTable([]),
-    proxyTag: null,
-    pid: { ip: 0, port: 0xffff, pid: 78, utime: 1 },
-    connector,
-    log: createMemoryLogger().log,
-    counters: createMiddleCounters(),
-    random: systemRandom,
-    nowMs: () => performance.now(),
-    unixSec: () => Math.floor(Date.now() / 1000),
-    pingIntervalMs: 0,
-    silenceTimeoutMs: 0,
-    highWaterBytes: 1 << 20,
-    lowWaterBytes: 1 << 18,
-    maxClientPendingBytes: 1 << 24,
-    maxQueuedBytes: 1 << 25,
-  };
-  let ready = false;
-  let closed: string | null = null;
-  const conn = new MiddleConnection({ host: me.host, port: me.port }, settings, {
-    ready: () => (ready = true),
-    closed: (_c, r) => (closed = r),
-  });
-  cleanups.push(() => conn.close("test over"));
-  conn.start();
-  return { me, conn, isReady: () => ready, closed: () => closed, partialWrites: () => partialWrites };
+  const link = startLink(me, linkSettings(connector, 78), (fn) => cleanups.push(fn));
+  return { me, conn: link.conn, isReady: link.isReady, closed: link.closedWith, partialWrites: () => partialWrites };
 }
 
 test("batches queued behind a partial write arrive intact (the reused frame buffer is not overwritten)", async () => {

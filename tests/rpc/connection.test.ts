@@ -1,15 +1,12 @@
 // One middle-end connection: coalesced writes, C's handshake failure paths (bytes after the nonce,
 // a foreign peer_pid answered with RPC_HANDSHAKE_ERROR), and every socket closed on teardown.
 import { afterEach, expect, test } from "bun:test";
-import { createMemoryLogger } from "../../src/log.ts";
-import { createNatTable } from "../../src/rpc/address.ts";
 import { RPC_HANDSHAKE_ERROR } from "../../src/rpc/constants.ts";
-import { MiddleConnection, type ConnectionSettings } from "../../src/rpc/connection.ts";
+import type { ConnectionSettings } from "../../src/rpc/connection.ts";
 import { createMiddleCounters } from "../../src/rpc/counters.ts";
-import { bunConnector, type MiddleConnector, type MiddleSocket } from "../../src/rpc/socket.ts";
-import { systemRandom } from "../../src/crypto/random.ts";
+import { bunConnector, type MiddleConnector } from "../../src/rpc/socket.ts";
 import { FakeMiddleEnd, type FakeMiddleEndOptions } from "../support/fake-middle-end.ts";
-import { clientInfo, KEY_SELECT, mtprotoPacket, RecordingSink, SECRET, until } from "./helpers.ts";
+import { clientInfo, linkSettings, mtprotoPacket, RecordingSink, SECRET, startLink, until, withWrite } from "./helpers.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -25,58 +22,19 @@ function setup(meOpts: Partial<FakeMiddleEndOptions> = {}, afterOpen?: (settings
     bunConnector(t, {
       ...ev,
       open: (s) => {
-        const counted: MiddleSocket = {
-          get localAddress() {
-            return s.localAddress;
-          },
-          get localPort() {
-            return s.localPort;
-          },
-          get remoteAddress() {
-            return s.remoteAddress;
-          },
-          get remotePort() {
-            return s.remotePort;
-          },
-          write: (d, o, l) => {
+        ev.open(
+          withWrite(s, (d, o, l) => {
             writes.push(l ?? d.length);
             return s.write(d, o, l);
-          },
-          end: () => s.end(),
-          terminate: () => s.terminate(),
-        };
-        ev.open(counted);
+          }),
+        );
         afterOpen?.(settings);
       },
     });
   const counters = createMiddleCounters();
-  const settings: ConnectionSettings = {
-    secret: { bytes: SECRET, keySelect: KEY_SELECT },
-    nat: createNatTable([]),
-    proxyTag: null,
-    pid: { ip: 0, port: 0xffff, pid: 77, utime: 1 },
-    connector,
-    log: createMemoryLogger().log,
-    counters,
-    random: systemRandom,
-    nowMs: () => performance.now(),
-    unixSec: () => Math.floor(Date.now() / 1000),
-    pingIntervalMs: 0,
-    silenceTimeoutMs: 0,
-    highWaterBytes: 1 << 20,
-    lowWaterBytes: 1 << 18,
-    maxClientPendingBytes: 1 << 24,
-    maxQueuedBytes: 1 << 25,
-  };
-  let closedWith: string | null = null;
-  let ready = false;
-  const conn = new MiddleConnection({ host: me.host, port: me.port }, settings, {
-    ready: () => (ready = true),
-    closed: (_c, r) => (closedWith = r),
-  });
-  cleanups.push(() => conn.close("test over"));
-  conn.start();
-  return { me, conn, writes, counters, isReady: () => ready, closedWith: () => closedWith };
+  const settings = linkSettings(connector, 77, counters);
+  const link = startLink(me, settings, (fn) => cleanups.push(fn));
+  return { me, conn: link.conn, writes, counters, isReady: link.isReady, closedWith: link.closedWith };
 }
 
 test("all packets produced in one event leave in one framed, padded, encrypted write", async () => {

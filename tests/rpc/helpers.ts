@@ -1,6 +1,14 @@
-// Shared fixtures for the rpc integration tests: a one-cluster config, a recording ClientSink.
+// Shared fixtures for the rpc integration tests: a one-cluster config, a recording ClientSink, and
+// one middle-end link to the fake ME with an intercepted socket.
 import type { ConfigCluster, ConfigTarget, ProxyConfig } from "../../src/config/types.ts";
+import { systemRandom } from "../../src/crypto/random.ts";
+import { createMemoryLogger } from "../../src/log.ts";
 import type { ClientInfo, ClientSink } from "../../src/proxy/middle-contract.ts";
+import { createNatTable } from "../../src/rpc/address.ts";
+import { MiddleConnection, type ConnectionSettings } from "../../src/rpc/connection.ts";
+import { createMiddleCounters, type MiddleCounters } from "../../src/rpc/counters.ts";
+import type { MiddleConnector, MiddleSocket } from "../../src/rpc/socket.ts";
+import type { FakeMiddleEnd } from "../support/fake-middle-end.ts";
 
 export const SECRET = Buffer.from(Array.from({ length: 128 }, (_, i) => (i * 37 + 11) & 0xff));
 export const KEY_SELECT = SECRET.readUInt32LE(0);
@@ -71,4 +79,60 @@ export async function until(pred: () => boolean, timeoutMs: number, what: string
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(5);
   }
+}
+
+/** The real socket with its write() replaced (to count calls, or to take only part of the data). */
+export function withWrite(s: MiddleSocket, write: MiddleSocket["write"]): MiddleSocket {
+  return {
+    get localAddress() {
+      return s.localAddress;
+    },
+    get localPort() {
+      return s.localPort;
+    },
+    get remoteAddress() {
+      return s.remoteAddress;
+    },
+    get remotePort() {
+      return s.remotePort;
+    },
+    write,
+    end: () => s.end(),
+    terminate: () => s.terminate(),
+  };
+}
+
+/** Settings for one MiddleConnection in tests: no pings or silence timer, the default caps. */
+export function linkSettings(connector: MiddleConnector, pid: number, counters: MiddleCounters = createMiddleCounters()): ConnectionSettings {
+  return {
+    secret: { bytes: SECRET, keySelect: KEY_SELECT },
+    nat: createNatTable([]),
+    proxyTag: null,
+    pid: { ip: 0, port: 0xffff, pid, utime: 1 },
+    connector,
+    log: createMemoryLogger().log,
+    counters,
+    random: systemRandom,
+    nowMs: () => performance.now(),
+    unixSec: () => Math.floor(Date.now() / 1000),
+    pingIntervalMs: 0,
+    silenceTimeoutMs: 0,
+    highWaterBytes: 1 << 20,
+    lowWaterBytes: 1 << 18,
+    maxClientPendingBytes: 1 << 24,
+    maxQueuedBytes: 1 << 25,
+  };
+}
+
+/** Starts one link to the fake ME; `cleanup` receives its close. */
+export function startLink(me: FakeMiddleEnd, settings: ConnectionSettings, cleanup: (fn: () => void) => void) {
+  let ready = false;
+  let closedWith: string | null = null;
+  const conn = new MiddleConnection({ host: me.host, port: me.port }, settings, {
+    ready: () => (ready = true),
+    closed: (_c, r) => (closedWith = r),
+  });
+  cleanup(() => conn.close("test over"));
+  conn.start();
+  return { conn, isReady: () => ready, closedWith: () => closedWith };
 }
