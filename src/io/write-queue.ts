@@ -131,6 +131,28 @@ export class WriteQueue {
     return this.#above ? "backpressure" : "ok";
   }
 
+  /**
+   * Queues `chunk`, which the caller reuses as soon as this returns (a scratch buffer): when nothing
+   * is queued it goes to the kernel at once and only the part the kernel refused is copied; otherwise
+   * it is copied whole. The middle-end link encrypts each batch in one reused buffer through this.
+   */
+  writeCopy(chunk: Uint8Array): WriteResult {
+    if (this.#closed || this.#ending) return "closed";
+    const len = chunk.length;
+    if (this.#pending + len > this.#cap) return "overflow";
+    if (len === 0 || this.#pending > 0 || this.#waitingDrain) return len === 0 ? this.write(chunk) : this.write(Buffer.from(chunk));
+    const n = this.#socket.write(chunk, 0, len);
+    if (n < 0) {
+      this.#drop();
+      this.#onClosed?.();
+      return "closed";
+    }
+    if (n === len) return this.#above ? "backpressure" : "ok";
+    // the kernel is full: keep a copy of the tail and wait for `drain` before trying again
+    this.#waitingDrain = true;
+    return this.write(Buffer.from(chunk.subarray(n)));
+  }
+
   /** Sends as much as the kernel takes. Call it from `drain`; safe to call at any time. */
   flush(): void {
     this.#waitingDrain = false;

@@ -189,11 +189,15 @@ export class MiddleConnection implements BindingOwner {
     const q = this.#queue;
     if (this.#batch.length === 0 || !q || this.#stage === "closed") return;
     const cipher = this.#cipher;
-    // encrypted: the plaintext is a reused scratch buffer, the cipher's output is what gets queued
-    const plain = this.#encoder.encode(this.#batch, cipher !== null, cipher !== null);
+    // encrypted: the batch is framed, padded to whole blocks and encrypted in one reused scratch
+    // buffer, and the queue copies only what the kernel does not take at once
+    const frames = this.#encoder.encode(this.#batch, cipher !== null, cipher !== null);
     this.#batch = [];
     this.#batchBytes = 0;
-    q.write(cipher ? cipher.update(plain) : plain);
+    if (cipher) {
+      cipher.updateInPlace(frames);
+      q.writeCopy(frames);
+    } else q.write(frames);
     if (this.#drainWaiters.size > 0 && !q.isAboveHighWater && this.queuedBytes <= this.#s.highWaterBytes) this.#wakeDrainWaiters();
   }
 

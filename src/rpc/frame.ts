@@ -34,14 +34,14 @@ function bodyLength(body: FrameBody): number {
 export class FrameEncoder {
   seq = SEQ_NONCE;
   useCrc32c = false;
-  /** Reused by transient encodes: the plaintext of a batch lives only until the cipher has read it. */
+  /** Reused by transient encodes: a batch lives there only until it is encrypted in place and written. */
   #scratch: Buffer | null = null;
 
   /**
    * Frames `bodies` into one buffer with consecutive seqnos. With `pad`, appends padding words so
    * the whole batch is a multiple of 16 bytes (only while encryption is on: tcp_rpc_flush).
    * With `transient`, the result is a view into a buffer this encoder reuses: valid only until the
-   * next encode (for plaintext that goes straight into a cipher, which returns its own copy).
+   * next encode (the caller encrypts it in place and hands it to WriteQueue.writeCopy).
    */
   encode(bodies: readonly FrameBody[], pad: boolean, transient = false): Uint8Array {
     let total = 0;

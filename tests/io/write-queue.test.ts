@@ -67,6 +67,39 @@ describe("WriteQueue with a fake socket", () => {
     expect(imm.sock.writes[0]).toBe(c2); // synchronously, no microtask
   });
 
+  test("writeCopy: a scratch buffer reused right after the call still arrives intact", () => {
+    const { sock, q } = setup({ flushMode: "immediate" });
+    const scratch = Buffer.alloc(1000);
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      if (i === 1) sock.budget = 400; // the kernel takes the first whole, 400 bytes of the second, then is full
+      const msg = bytes(1000, 10 + i);
+      msg.copy(scratch);
+      sent.push(msg);
+      expect(q.writeCopy(scratch)).toBe("ok");
+      scratch.fill(0xee); // the caller reuses its buffer at once
+    }
+    expect(sock.calls).toBe(2); // the third went behind the refused tail without a write
+    expect(q.pendingBytes).toBe(1600);
+    expect(q.isWaitingDrain).toBe(true);
+    sock.budget = Infinity;
+    q.flush(); // drain
+    expect(sock.bytes.equals(Buffer.concat(sent))).toBe(true);
+    expect(q.pendingBytes).toBe(0);
+  });
+
+  test("writeCopy: sent at once when nothing is queued; honours the cap and a closed socket", () => {
+    const { sock, q, events } = setup({ flushMode: "immediate", highWaterMark: 100, lowWaterMark: 10, maxPendingBytes: 200 });
+    const chunk = bytes(50, 1);
+    expect(q.writeCopy(chunk)).toBe("ok");
+    expect(sock.writes[0]).toBe(chunk); // the caller's own buffer went to the kernel, no copy
+    expect(q.writeCopy(bytes(201, 2))).toBe("overflow");
+    sock.closed = true;
+    expect(q.writeCopy(bytes(10, 3))).toBe("closed");
+    expect(events).toContain("closed");
+    expect(q.writeCopy(bytes(10, 4))).toBe("closed");
+  });
+
   test("manual mode sends nothing until flush()", async () => {
     const { sock, q } = setup({ flushMode: "manual" });
     q.write(bytes(10, 1));
