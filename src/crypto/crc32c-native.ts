@@ -1,10 +1,7 @@
 // Hardware CRC32C (SSE4.2 `crc32` instruction) through bun:ffi's TinyCC, ~4× the table code on bulk
 // frames: C's crc32c_partial uses the same instruction, and CRC32C on the middle-end link was ~15 % of
 // the proxy's CPU. x86-64 only; null (use the table code) when anything is missing or disagrees.
-import { cc } from "bun:ffi";
-import { unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { compileC } from "./tinycc.ts";
 
 /** crc32c(data, prev) with the table code's chaining convention; data.length must be ≥ 1. */
 export type Crc32cFn = (data: Uint8Array, crc: number) => number;
@@ -39,23 +36,13 @@ u32 mtp_crc32c(const u8 *p, u64 n, u32 crc) {
 }
 `;
 
-/**
- * Compiles and self-checks the hardware path against `reference` (the table code). TinyCC reads
- * its source from a file (not from the compiled binary's $bunfs), so the source is written to a
- * private temp file for the few ms of compilation. Never throws.
- */
+/** Compiles and self-checks the hardware path against `reference` (the table code). Never throws. */
 export function loadNativeCrc32c(reference: Crc32cFn, env: Record<string, string | undefined> = process.env): Crc32cFn | null {
   if (process.arch !== "x64" || env.MTPROXY_NATIVE_CRC32C === "0") return null;
-  let path: string | null = null;
   try {
-    path = join(tmpdir(), `mtproxy-crc32c-${process.pid}-${Math.random().toString(36).slice(2)}.c`);
-    writeFileSync(path, SOURCE, { mode: 0o600, flag: "wx" });
-    const lib = cc({
-      source: path,
-      symbols: {
-        mtp_crc32c_supported: { args: [], returns: "i32" },
-        mtp_crc32c: { args: ["ptr", "u64", "i32"], returns: "u32" },
-      },
+    const lib = compileC("crc32c", SOURCE, {
+      mtp_crc32c_supported: { args: [], returns: "i32" },
+      mtp_crc32c: { args: ["ptr", "u64", "i32"], returns: "u32" },
     });
     if (lib.symbols.mtp_crc32c_supported() !== 1) return null;
     const raw = lib.symbols.mtp_crc32c;
@@ -63,14 +50,6 @@ export function loadNativeCrc32c(reference: Crc32cFn, env: Record<string, string
     return selfCheck(fn, reference) ? fn : null;
   } catch {
     return null;
-  } finally {
-    if (path !== null) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // already gone
-      }
-    }
   }
 }
 
