@@ -1,9 +1,11 @@
 // AES-256 streams: the system libcrypto through aes-native.ts (can work in place), node:crypto when that
-// is unavailable, disabled (MTPROXY_NATIVE_AES=0) or disagrees with it at start-up.
+// is unavailable, disabled (MTPROXY_NATIVE_AES=0) or disagrees with it at start-up. CBC encryption goes
+// through aes-cbc-lanes.ts where it loads, so several streams can be encrypted in one pass.
 // CTR: obfuscated2 client transport (client-side.md §2.3). CBC without padding, chained across
 // calls: the middle-end link (backend-rpc.md §2.5).
 import type { Pointer } from "bun:ffi";
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import { cbcLaneState, openCbcLanes, type CbcLanes, type CbcLaneState } from "./aes-cbc-lanes.ts";
 import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
 
 /** A keystream that keeps its counter across calls; encrypt and decrypt are the same operation. */
@@ -37,7 +39,79 @@ export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
 
 export function createAesCbcEncryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
   checkCbcArgs(key, iv);
-  return createStream("cbc-encrypt", key, iv);
+  const lanes = cbcLanes();
+  return lanes ? new LaneCbcEncryptor(lanes, key, iv) : createStream("cbc-encrypt", key, iv);
+}
+
+/**
+ * Encrypts data[i] in place with streams[i] (each from createAesCbcEncryptor, distinct, no partial
+ * block held back, whole blocks given): one interleaved pass over all of them when the multi-lane
+ * encryptor is loaded, one stream after another otherwise.
+ */
+export function cbcEncryptInPlaceMany(streams: readonly CbcStream[], data: readonly Uint8Array[]): void {
+  const lanes = cbcLanes();
+  if (lanes && streams.every((s) => s instanceof LaneCbcEncryptor)) {
+    for (let i = 0; i < data.length; i++) if ((streams[i]!.pendingBytes | (data[i]!.length & 15)) !== 0) throw new RangeError("in-place CBC needs whole blocks");
+    lanes.encrypt(
+      streams.map((s) => (s as LaneCbcEncryptor).lane),
+      data,
+    );
+    return;
+  }
+  for (let i = 0; i < streams.length; i++) streams[i]!.updateInPlace(data[i]!);
+}
+
+// Compiled and self-checked on the first encryptor (never for --help or subcommands).
+const laneLoader: { lanes: CbcLanes | null | undefined } = { lanes: undefined };
+function cbcLanes(): CbcLanes | null {
+  if (laneLoader.lanes === undefined) laneLoader.lanes = openCbcLanes();
+  return laneLoader.lanes;
+}
+
+/** True when CBC encryption runs several streams per pass (tests and the start-up log). */
+export function cbcLanesActive(): boolean {
+  return cbcLanes() !== null;
+}
+
+/** CBC encryption with its chaining state in JS memory (round keys + iv), so batches of many streams
+ * can be handed to the multi-lane encryptor. No native context: nothing to free. */
+class LaneCbcEncryptor implements CbcStream {
+  readonly lane: CbcLaneState;
+  readonly #lanes: CbcLanes;
+  readonly #held = new Uint8Array(16);
+  #heldBytes = 0;
+
+  constructor(lanes: CbcLanes, key: Uint8Array, iv: Uint8Array) {
+    this.#lanes = lanes;
+    this.lane = cbcLaneState(key, iv);
+  }
+
+  update(data: Uint8Array): Buffer {
+    const held = this.#heldBytes;
+    const whole = (held + data.length) & ~15;
+    const out = Buffer.allocUnsafe(whole);
+    if (whole > 0) {
+      out.set(this.#held.subarray(0, held));
+      out.set(data.subarray(0, whole - held), held);
+      this.#lanes.encrypt([this.lane], [out]);
+    }
+    const rest = data.subarray(Math.max(0, whole - held));
+    if (whole === 0) this.#held.set(rest, held);
+    else this.#held.set(rest);
+    this.#heldBytes = (held + data.length) & 15;
+    return out;
+  }
+
+  updateInPlace(data: Uint8Array): void {
+    if (((data.length | this.#heldBytes) & 15) !== 0) throw new RangeError("in-place CBC needs whole blocks");
+    if (data.length > 0) this.#lanes.encrypt([this.lane], [data]);
+  }
+
+  get pendingBytes(): number {
+    return this.#heldBytes;
+  }
+
+  free(): void {}
 }
 
 export function createAesCbcDecryptor(key: Uint8Array, iv: Uint8Array): CbcStream {

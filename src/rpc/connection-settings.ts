@@ -7,6 +7,7 @@ import type { MiddleCounters } from "./counters.ts";
 import type { ProcessId } from "./handshake.ts";
 import type { MiddleConnector } from "./socket.ts";
 import type { MiddleConnection } from "./connection.ts";
+import type { FlushTurn } from "./flush-turn.ts";
 
 export interface ProxySecret {
   bytes: Uint8Array;
@@ -39,6 +40,9 @@ export interface ConnectionSettings {
   maxClientPendingBytes: number;
   /** Above this many queued outbound bytes new queries close their client instead. */
   maxQueuedBytes: number;
+  /** Shared by the pool's links: one flush (and one multi-lane encryption) per turn for all of them.
+   * Without it each link flushes on its own. */
+  flushTurn?: FlushTurn;
 }
 
 export interface ConnectionEvents {

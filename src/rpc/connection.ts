@@ -2,6 +2,7 @@
 // direction, per-event coalesced writes, conn-id routing to client sinks. Mirrors net-tcp-rpc-client.c
 // (tcp_rpcc_*), rpcc_execute / process_client_packet / mtfront_client_close in mtproto-proxy.c.
 import { cbcUpdateOwned, createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
+import type { TurnFlushable } from "./flush-turn.ts";
 import { WriteQueue } from "../io/write-queue.ts";
 import type { ClientInfo, ClientSink } from "../proxy/middle-contract.ts";
 import { toEndpoint, type Endpoint } from "./address.ts";
@@ -52,7 +53,7 @@ class ProxyReqBody implements HeadedBody, ProxyReqHead {
   }
 }
 
-export class MiddleConnection implements BindingOwner {
+export class MiddleConnection implements BindingOwner, TurnFlushable {
   readonly target: { host: string; port: number };
   #stage: Stage = "connecting";
   #socket: MiddleSocket | null = null;
@@ -180,8 +181,33 @@ export class MiddleConnection implements BindingOwner {
       // setImmediate, not a microtask: Bun drains microtasks after every socket callback, so a
       // microtask flush wrote once per client event; this writes once per event-loop turn for all
       // the clients whose packets arrived in it (C flushes its ME connections once per epoll round).
-      setImmediate(this.#flushTask);
+      const turn = this.#s.flushTurn;
+      if (turn) turn.schedule(this);
+      else setImmediate(this.#flushTask);
     }
+  }
+
+  // ---- FlushTurn (rpc/flush-turn.ts): frame now, encrypted with the other links' batches, then sent
+
+  takeBatch(): { cipher: CbcStream; frames: Uint8Array } | null {
+    this.#flushScheduled = false;
+    const cipher = this.#cipher;
+    if (this.#batch.length === 0 || !this.#queue || this.#stage === "closed") return null;
+    if (!cipher) {
+      this.#flush(); // before the keys exist (nonce stage): plaintext, nothing to encrypt
+      return null;
+    }
+    const frames = this.#encoder.encode(this.#batch, true, true);
+    this.#batch = [];
+    this.#batchBytes = 0;
+    return { cipher, frames };
+  }
+
+  sendBatch(frames: Uint8Array): void {
+    const q = this.#queue;
+    if (!q || this.#stage === "closed") return;
+    q.writeCopy(frames);
+    this.#afterWrite(q);
   }
 
   // Everything produced during one event: one frame run, one pad, one encryption, one write.
@@ -198,6 +224,10 @@ export class MiddleConnection implements BindingOwner {
       cipher.updateInPlace(frames);
       q.writeCopy(frames);
     } else q.write(frames);
+    this.#afterWrite(q);
+  }
+
+  #afterWrite(q: WriteQueue): void {
     if (this.#drainWaiters.size > 0 && !q.isAboveHighWater && this.queuedBytes <= this.#s.highWaterBytes) this.#wakeDrainWaiters();
   }
 

@@ -11,6 +11,7 @@ import { createNatTable } from "./address.ts";
 import { ConnIdAllocator } from "./conn-ids.ts";
 import { MAX_RECONNECT_INTERVAL_SEC, TARGET_TICK_MS } from "./constants.ts";
 import { MiddleConnection, type ConnectionSettings, type ProxySecret } from "./connection.ts";
+import { FlushTurn } from "./flush-turn.ts";
 import { createMiddleCounters, type MiddleCounters } from "./counters.ts";
 import { makeProcessId, type ProcessId } from "./handshake.ts";
 import { bunConnector, type MiddleConnector } from "./socket.ts";
@@ -116,6 +117,7 @@ export class MiddlePool implements MiddleEnd {
       lowWaterBytes: limits.lowWaterBytes,
       maxClientPendingBytes: limits.maxClientPendingBytes,
       maxQueuedBytes: limits.maxQueuedBytes,
+      flushTurn: new FlushTurn(),
     };
     for (const t of deps.config.targets) this.#targets.set(t.key, new TargetState(t, this.#random));
   }
