@@ -1,6 +1,9 @@
 // `make bench` middle-end table: end-to-end figures through a proxy BINARY (ours: dist/mtproto-proxy;
 // the C MTProxy when $MTPROXY_C_BIN is set) with the fake ME echoing in its own process and the load
 // generator in this one, so the proxy's CPU (/proc utime+stime) and RSS (VmRSS) are its alone.
+// The CPU-per-MB rows are measured in alternating rounds (ours, C, C, ours, ...; BENCH_ROUNDS, default
+// 3) with a fresh proxy each, and reported as the median with every round's figure: a 2-core machine
+// shared with the load generator and the fake ME moves one run by ±10 %.
 // Usage: bun bench/middle.ts [--bin=dist/mtproto-proxy] [--quick]   (MTPROXY_C_BIN=/path/to/C/binary)
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +19,7 @@ const C_BIN = process.env.MTPROXY_C_BIN ?? "";
 const SECRET = Buffer.from("0123456789abcdef0123456789abcdef", "hex");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1.5 : 4));
 const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
 
 interface Figures {
   [row: string]: string;
@@ -38,9 +42,27 @@ const confFile = join(dir, "proxy-multi.conf");
 writeFileSync(confFile, `default 2;\nproxy_for 2 127.0.0.1:${mePort};\n`);
 
 const fdLimit = await hardFdLimit();
+const bins: [string, string][] = [["ours", OUR_BIN], ...(C_BIN ? ([["C", C_BIN]] as [string, string][]) : [])];
 const results: { name: string; f: Figures }[] = [];
-results.push({ name: "ours", f: await measure("ours", OUR_BIN) });
-if (C_BIN) results.push({ name: "C", f: await measure("C", C_BIN) });
+for (const [name, bin] of bins) results.push({ name, f: await measure(name, bin) });
+// CPU per MB: alternating rounds, a fresh proxy per round
+const CPU_ROWS: { label: string; window: number }[] = [
+  { label: "16 KiB × 100 clients: proxy CPU ms per MB (median of rounds)", window: 1 },
+  { label: "16 KiB × 100 clients × 4 in flight: proxy CPU ms per MB", window: 4 },
+];
+const rounds = new Map<string, number[][]>(bins.map(([name]) => [name, CPU_ROWS.map(() => [])]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, bin] of r % 2 === 0 ? bins : [...bins].reverse()) {
+    const figures = await withProxy(name, bin, (pid, base) => cpuPerMb(pid, base));
+    figures.forEach((v, i) => rounds.get(name)![i]!.push(v));
+  }
+}
+for (const { name, f } of results) {
+  CPU_ROWS.forEach((row, i) => {
+    const v = rounds.get(name)![i]!;
+    f[row.label] = `${fmt(median(v), 2)}${v.length > 1 ? ` (${v.map((x) => fmt(x, 2)).join(", ")})` : ""}`;
+  });
+}
 
 me.stdin.write("quit\n");
 me.stdin.flush();
@@ -51,20 +73,54 @@ printTable(`middle-end mode, one worker, intermediate transport, fake ME on loop
 if (!C_BIN) console.log("C proxy: not available (set MTPROXY_C_BIN)");
 process.exit(0);
 
-async function measure(name: string, bin: string): Promise<Figures> {
+/** Starts `bin` on a free port against the fake ME, waits until it serves a client, runs `body`, stops it. */
+async function withProxy<T>(name: string, bin: string, body: (pid: number, base: LoadOptions) => Promise<T>): Promise<T> {
   const port = await freePort();
   const maxConn = Math.max(1000, Math.min(IDLE_BIG + 2000, fdLimit - 100));
   const args = [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-c", String(maxConn), "-H", String(port), "-S", SECRET.toString("hex"), "--aes-pwd", secretFile, confFile];
   const proxy = Bun.spawn([bin, ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   children.push(proxy);
   const errText = new Response(proxy.stderr).text();
-  const f: Figures = {};
   const base: LoadOptions = { port, clients: 1, secret: SECRET, mode: "plain", transport: "intermediate", dc: 2, timeoutMs: 20_000 };
   try {
     const up = await until(async () => (await runLoad({ ...base, timeoutMs: 1000 })).connected === 1, 15_000, 200);
     if (!up) throw new Error(`${name} proxy never served a client: ${(await Promise.race([errText, Bun.sleep(500).then(() => "")])).slice(-600)}`);
-    const pid = proxy.pid;
-    await Bun.sleep(500);
+    await Bun.sleep(300);
+    return await body(proxy.pid, base);
+  } finally {
+    proxy.kill("SIGTERM");
+    const gone = await Promise.race([proxy.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+    if (!gone) proxy.kill("SIGKILL");
+  }
+}
+
+/** Proxy CPU (ms) per MB echoed for each CPU_ROWS load, one after the other on one proxy. */
+async function cpuPerMb(pid: number, base: LoadOptions): Promise<number[]> {
+  const out: number[] = [];
+  for (const row of CPU_ROWS) {
+    let c0 = 0;
+    let c1 = 0;
+    const r = await runLoad({ ...base, clients: 100, messageSize: 16 << 10, window: row.window, durationMs: SECONDS * 1000, onMeasureStart: () => (c0 = procCpuMs(pid)), onMeasureEnd: () => (c1 = procCpuMs(pid)) });
+    out.push(r.errors > 0 ? Number.NaN : (c1 - c0) / (r.bytesEchoed / 1e6));
+  }
+  return out;
+}
+
+function median(v: number[]): number {
+  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function measure(name: string, bin: string): Promise<Figures> {
+  return withProxy(name, bin, (pid, base) => allRows(pid, base));
+}
+
+async function allRows(pid: number, base: LoadOptions): Promise<Figures> {
+  const f: Figures = {};
+  {
+    await Bun.sleep(200);
     f["RSS idle (MB)"] = fmt(procRssKb(pid) / 1024, 1);
 
     // idle clients: handshake + one echo each, then silent
@@ -98,7 +154,7 @@ async function measure(name: string, bin: string): Promise<Figures> {
       const mb = r.bytesEchoed / 1e6;
       f["16 KiB × 100 clients: MB/s echoed"] = fmt(mb / (r.elapsedMs / 1000), 1) + errs(r);
       f["16 KiB × 100 clients: messages/s"] = fmt(r.messages / (r.elapsedMs / 1000));
-      f["16 KiB × 100 clients: proxy CPU ms per MB"] = fmt(cpuMs / mb, 2);
+      f["16 KiB × 100 clients: proxy CPU ms per MB (this run)"] = fmt(cpuMs / mb, 2);
       f["16 KiB × 100 clients: p50 / p99 RTT (ms)"] = `${fmt(percentile(r.rttMs, 50), 2)} / ${fmt(percentile(r.rttMs, 99), 2)}`;
     }
     // small messages
@@ -123,12 +179,8 @@ async function measure(name: string, bin: string): Promise<Figures> {
       const { r } = await withCpu({ ...base, clients: 1000, messageSize: 1024, intervalMs: 100, durationMs: SECONDS * 1000, connectConcurrency: 100 });
       f["1000 clients, 1 KiB every 100 ms: p50 / p99 RTT (ms)"] = `${fmt(percentile(r.rttMs, 50), 2)} / ${fmt(percentile(r.rttMs, 99), 2)}` + errs(r);
     }
-    return f;
-  } finally {
-    proxy.kill("SIGTERM");
-    const gone = await Promise.race([proxy.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
-    if (!gone) proxy.kill("SIGKILL");
   }
+  return f;
 }
 
 async function freePort(): Promise<number> {
