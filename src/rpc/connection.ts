@@ -192,43 +192,40 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   takeBatch(): { cipher: CbcStream; frames: Uint8Array } | null {
     this.#flushScheduled = false;
     const cipher = this.#cipher;
-    if (this.#batch.length === 0 || !this.#queue || this.#stage === "closed") return null;
     if (!cipher) {
       this.#flush(); // before the keys exist (nonce stage): plaintext, nothing to encrypt
       return null;
     }
-    const frames = this.#encoder.encode(this.#batch, true, true);
-    this.#batch = [];
-    this.#batchBytes = 0;
-    return { cipher, frames };
+    const frames = this.#takeFrames();
+    return frames && { cipher, frames };
   }
 
   sendBatch(frames: Uint8Array): void {
     const q = this.#queue;
     if (!q || this.#stage === "closed") return;
     q.writeCopy(frames);
-    this.#afterWrite(q);
+    if (this.#drainWaiters.size > 0 && !q.isAboveHighWater && this.queuedBytes <= this.#s.highWaterBytes) this.#wakeDrainWaiters();
   }
 
   // Everything produced during one event: one frame run, one pad, one encryption, one write.
   #flush(): void {
-    const q = this.#queue;
-    if (this.#batch.length === 0 || !q || this.#stage === "closed") return;
     const cipher = this.#cipher;
-    // encrypted: the batch is framed, padded to whole blocks and encrypted in one reused scratch
-    // buffer, and the queue copies only what the kernel does not take at once
-    const frames = this.#encoder.encode(this.#batch, cipher !== null, cipher !== null);
-    this.#batch = [];
-    this.#batchBytes = 0;
-    if (cipher) {
-      cipher.updateInPlace(frames);
-      q.writeCopy(frames);
-    } else q.write(frames);
-    this.#afterWrite(q);
+    const frames = this.#takeFrames();
+    if (frames === null) return;
+    cipher?.updateInPlace(frames);
+    this.sendBatch(frames);
   }
 
-  #afterWrite(q: WriteQueue): void {
-    if (this.#drainWaiters.size > 0 && !q.isAboveHighWater && this.queuedBytes <= this.#s.highWaterBytes) this.#wakeDrainWaiters();
+  /** The queued bodies framed, null when nothing is queued or nothing can be sent. Once the keys
+   * exist the batch is padded to whole blocks in the encoder's reused scratch buffer (encrypted in
+   * place next; WriteQueue.writeCopy copies only what the kernel does not take at once). */
+  #takeFrames(): Uint8Array | null {
+    if (this.#batch.length === 0 || !this.#queue || this.#stage === "closed") return null;
+    const encrypted = this.#cipher !== null;
+    const frames = this.#encoder.encode(this.#batch, encrypted, encrypted);
+    this.#batch = [];
+    this.#batchBytes = 0;
+    return frames;
   }
 
   #wakeDrainWaiters(): void {
