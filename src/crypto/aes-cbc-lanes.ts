@@ -9,7 +9,7 @@
 import { ptr } from "bun:ffi";
 import { createCipheriv } from "node:crypto";
 import { AES256_ROUND_KEYS_BYTES, expandAes256Key } from "./aes-key-schedule.ts";
-import { compileC } from "./tinycc.ts";
+import { compileC, cpuidLeaf1Ecx } from "./tinycc.ts";
 
 /** One stream's state: its round keys (240 bytes) and chaining value (16 bytes), both caller-owned. */
 export interface CbcLaneState {
@@ -33,16 +33,10 @@ export const MAX_LANES_PER_CALL = 64;
 // No #include (a runtime image may ship no C headers). TinyCC's assembler knows movups and pxor but
 // not AES-NI, so aesenc/aesenclast are spelled as bytes with fixed registers: lane j's state lives in
 // xmm(j) and its round key in xmm(4+j), i.e. `aesenc %xmm(4+j),%xmm(j)` = 66 0f 38 dc /r with
-// ModRM 0xc4, 0xcd, 0xd6, 0xdf (aesenclast: dd). cpuid is 0f a2.
+// ModRM 0xc4, 0xcd, 0xd6, 0xdf (aesenclast: dd).
 const SOURCE = String.raw`
 typedef unsigned long long u64;
 typedef unsigned char u8;
-
-int mtp_aesni_supported(void) {
-  unsigned a = 1, b, c = 0, d;
-  __asm__ volatile(".byte 0x0f, 0xa2" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-  return (c >> 25) & 1; /* CPUID.1:ECX.AESNI */
-}
 
 #define KEYS(r) "movups " #r "*64(%%rax), %%xmm4\n\t movups " #r "*64+16(%%rax), %%xmm5\n\t" \
                 "movups " #r "*64+32(%%rax), %%xmm6\n\t movups " #r "*64+48(%%rax), %%xmm7\n\t"
@@ -171,12 +165,11 @@ int mtp_cbc_lanes(const double *d, int count) {
 /** Loads, compiles and self-checks the multi-lane encryptor. Never throws. */
 export function openCbcLanes(env: Record<string, string | undefined> = process.env): CbcLanes | null {
   if (process.arch !== "x64" || env.MTPROXY_NATIVE_CBC_LANES === "0") return null;
+  if (((cpuidLeaf1Ecx() >>> 25) & 1) === 0) return null; // AES-NI
   try {
     const lib = compileC("cbc-lanes", SOURCE, {
-      mtp_aesni_supported: { args: [], returns: "i32" },
       mtp_cbc_lanes: { args: ["ptr", "i32"], returns: "i32" },
     });
-    if (lib.symbols.mtp_aesni_supported() !== 1) return null;
     const run = lib.symbols.mtp_cbc_lanes;
     const desc = new Float64Array(MAX_LANES_PER_CALL * SLOTS);
     const lanes: CbcLanes = {

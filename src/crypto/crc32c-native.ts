@@ -1,23 +1,18 @@
 // Hardware CRC32C (SSE4.2 `crc32` instruction) through bun:ffi's TinyCC, ~4× the table code on bulk
 // frames: C's crc32c_partial uses the same instruction, and CRC32C on the middle-end link was ~15 % of
 // the proxy's CPU. x86-64 only; null (use the table code) when anything is missing or disagrees.
-import { compileC } from "./tinycc.ts";
+import { compileC, cpuidLeaf1Ecx } from "./tinycc.ts";
 
 /** crc32c(data, prev) with the table code's chaining convention; data.length must be ≥ 1. */
 export type Crc32cFn = (data: Uint8Array, crc: number) => number;
 
 // No #include: a runtime image may ship no C headers. TinyCC's assembler has no SSE4.2 mnemonics,
 // so the two instructions are spelled as bytes with fixed registers (rax = crc, rcx = data):
-// f2 48 0f 38 f1 c1 = crc32q %rcx,%rax; f2 0f 38 f0 c1 = crc32b %cl,%eax; 0f a2 = cpuid.
+// f2 48 0f 38 f1 c1 = crc32q %rcx,%rax; f2 0f 38 f0 c1 = crc32b %cl,%eax.
 const SOURCE = `
 typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
-int mtp_crc32c_supported(void) {
-  u32 a = 1, b, c = 0, d;
-  __asm__ volatile(".byte 0x0f, 0xa2" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-  return (c >> 20) & 1; /* CPUID.1:ECX.SSE4_2 */
-}
 u32 mtp_crc32c(const u8 *p, u64 n, u32 crc) {
   u64 c = (u32)~crc;
   while (n >= 8) {
@@ -39,12 +34,11 @@ u32 mtp_crc32c(const u8 *p, u64 n, u32 crc) {
 /** Compiles and self-checks the hardware path against `reference` (the table code). Never throws. */
 export function loadNativeCrc32c(reference: Crc32cFn, env: Record<string, string | undefined> = process.env): Crc32cFn | null {
   if (process.arch !== "x64" || env.MTPROXY_NATIVE_CRC32C === "0") return null;
+  if (((cpuidLeaf1Ecx() >>> 20) & 1) === 0) return null; // SSE4.2
   try {
     const lib = compileC("crc32c", SOURCE, {
-      mtp_crc32c_supported: { args: [], returns: "i32" },
       mtp_crc32c: { args: ["ptr", "u64", "i32"], returns: "u32" },
     });
-    if (lib.symbols.mtp_crc32c_supported() !== 1) return null;
     const raw = lib.symbols.mtp_crc32c;
     const fn: Crc32cFn = (data, crc) => raw(data, data.length, crc | 0) >>> 0;
     return selfCheck(fn, reference) ? fn : null;

@@ -21,3 +21,31 @@ export function compileC<Fns extends Record<string, FFIFunction>>(name: string, 
     }
   }
 }
+
+/** CPUID leaf 1's ECX feature bits (bit 20 SSE4.2/crc32, bit 25 AES-NI), probed once; 0 where it
+ * cannot be asked (not x86-64, or TinyCC refused). `cpuid` is spelled as bytes (0f a2): TinyCC's
+ * assembler has no mnemonic for it. */
+export function cpuidLeaf1Ecx(): number {
+  if (probed.ecx === undefined) {
+    probed.ecx = 0;
+    if (process.arch === "x64") {
+      try {
+        const lib = compileC("cpuid", CPUID_SOURCE, { mtp_cpuid1_ecx: { args: [], returns: "u32" } });
+        probed.ecx = lib.symbols.mtp_cpuid1_ecx();
+        lib.close();
+      } catch {
+        // no probe: no native instruction paths
+      }
+    }
+  }
+  return probed.ecx;
+}
+
+const probed: { ecx: number | undefined } = { ecx: undefined };
+const CPUID_SOURCE = `
+unsigned mtp_cpuid1_ecx(void) {
+  unsigned a = 1, b, c = 0, d;
+  __asm__ volatile(".byte 0x0f, 0xa2" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+  return c;
+}
+`;
