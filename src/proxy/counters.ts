@@ -1,22 +1,13 @@
 // Plain per-process counters of the client data plane, incremented at boundaries (accept, handshake
 // outcome, packet, flush, close), never per byte. The stats layer reads them; C counterparts are the
 // ext-server and mtfront stats (inbound_connections_accepted, accept_rate_limit_failed, ...).
+import type { FrontReason } from "../transport/faketls-hello.ts";
 import type { DropReason } from "./forward-filter.ts";
 import type { ClientTransport } from "./middle-contract.ts";
 
-/** Why a connection was handed to domain fronting (FrontReason of the handshake, plus the 10 s alarm). */
-export type FrontCause =
-  | "not-tls-hello"
-  | "unknown-sni"
-  | "port-80"
-  | "trailing-data"
-  | "too-long"
-  | "replayed-random"
-  | "bad-hmac"
-  | "bad-timestamp"
-  | "no-tls13-cipher"
-  | "not-padded-tag"
-  | "alarm";
+/** Why a connection was handed to domain fronting: the fake-TLS hello's reasons, an init whose
+ * transport is not padded while -D is on (C's only-padded rule), plus the 10 s alarm. */
+export type FrontCause = FrontReason | "not-padded-tag" | "alarm";
 
 /** Packets the session did not forward: the forward filter's reasons, plus no middle end to take it. */
 export type PacketDropReason = DropReason | "no-middle-end";
