@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { crc32c, crc32cTable, nativeCrc32c } from "../../src/crypto/crc.ts";
-import { loadNativeCrc32c } from "../../src/crypto/crc32c-native.ts";
+import { loadNativeCrc32c, zeroAppendTable } from "../../src/crypto/crc32c-native.ts";
 import { seededRandom } from "../../src/crypto/random.ts";
 
 describe("hardware CRC32C", () => {
@@ -19,6 +19,28 @@ describe("hardware CRC32C", () => {
       const prev = (r.int(0x7fffffff) * 2 + (i & 1)) >>> 0; // the full u32 range
       expect(crc32c(d)).toBe(crc32cTable(d));
       expect(crc32c(d, prev)).toBe(crc32cTable(d, prev));
+    }
+  });
+
+  test("the three-strand join: the zero-append table equals 256 zero bytes through the table code", () => {
+    const t = zeroAppendTable();
+    const zeros = new Uint8Array(256);
+    const r = seededRandom(9);
+    for (let i = 0; i < 50; i++) {
+      const prev = (r.int(0x7fffffff) * 2 + (i & 1)) >>> 0;
+      const raw = ~prev >>> 0; // the register the instruction holds
+      const joined = (t[raw & 255]! ^ t[256 + ((raw >>> 8) & 255)]! ^ t[512 + ((raw >>> 16) & 255)]! ^ t[768 + (raw >>> 24)]!) >>> 0;
+      expect(joined).toBe(~crc32cTable(zeros, prev) >>> 0);
+    }
+  });
+
+  test("block edges of the three-strand loop (768 bytes) and whole frames of the middle-end link", () => {
+    const buf = new Uint8Array(seededRandom(11).bytes(17_000));
+    for (const len of [767, 768, 769, 775, 1535, 1536, 1537, 2304, 16_384 + 24, 16_999]) {
+      for (const off of [0, 1, 5]) {
+        const d = buf.subarray(off, off + len);
+        expect(crc32c(d, 0xa5a5a5a5)).toBe(crc32cTable(d, 0xa5a5a5a5));
+      }
     }
   });
 
