@@ -30,6 +30,20 @@ const SLOTS = 4;
 /** Lanes per native call; more are encrypted by further calls. */
 export const MAX_LANES_PER_CALL = 64;
 
+// The one-lane loop's instructions on xmm8..xmm15, which TinyCC's assembler does not name, spelled as
+// bytes: movups disp32(%rax),%xmmN = [44] 0f 10 /r; aesenc/aesenclast %xmmK,%xmm0 = 66 [41] 0f 38 dc/dd /r.
+const hex = (b: number): string => `0x${b.toString(16)}`;
+const asmLine = (bytes: number[]): string => `".byte ${bytes.map(hex).join(",")}\\n\\t"`;
+const ONE_LANE_KEY_LOADS = Array.from({ length: 14 }, (_, i) => {
+  const reg = i + 2; // round key i+1 → xmm(i+2)
+  const off = (i + 1) * 16;
+  return asmLine([...(reg >= 8 ? [0x44] : []), 0x0f, 0x10, 0x80 | ((reg & 7) << 3), off & 0xff, off >> 8, 0, 0]);
+}).join(" ");
+const ONE_LANE_ROUNDS = Array.from({ length: 14 }, (_, i) => {
+  const reg = i + 2;
+  return asmLine([0x66, ...(reg >= 8 ? [0x41] : []), 0x0f, 0x38, i === 13 ? 0xdd : 0xdc, 0xc0 | (reg & 7)]);
+}).join(" ");
+
 // No #include (a runtime image may ship no C headers). TinyCC's assembler knows movups and pxor but
 // not AES-NI, so aesenc/aesenclast are spelled as bytes with fixed registers: lane j's state lives in
 // xmm(j) and its round key in xmm(4+j), i.e. `aesenc %xmm(4+j),%xmm(j)` = 66 0f 38 dc /r with
@@ -73,26 +87,26 @@ static void cbc4(u64 *a) {
     : : "D"(a) : "memory", "rax", "rcx");
 }
 
-/* One lane alone (a turn with a single busy link): the plain serial loop, without the idle lanes'
-   work. k: 15 round keys; p: data, n blocks; iv: 16 bytes, updated. aesenc %xmm1,%xmm0 = dc c1. */
-#define ROUND1(r) "movups " #r "*16(%%rax), %%xmm1\n\t .byte 0x66,0x0f,0x38,0xdc,0xc1\n\t"
+/* One lane alone (a turn with a single busy link): the serial loop with round keys 1..14 held in
+   xmm2..xmm15 and only one xor on the chain (plaintext ^ k0 is formed off it), as OpenSSL's loop
+   does: ~1.1 GB/s here against 0.9 for keys reloaded every round. a[0]: 15 round keys; a[1]: data,
+   a[2] blocks; a[3]: iv (16 bytes, updated); a[4]: k0, 16-byte aligned (pxor's memory operand). */
 static void cbc1(u64 *a) {
   __asm__ volatile(
-    "push %%r8\n\t"
-    "movq (%%rdi), %%rax\n\t movq 8(%%rdi), %%r8\n\t movq 16(%%rdi), %%rcx\n\t movq 24(%%rdi), %%rdx\n\t"
+    "push %%rbx\n\t"
+    "movq (%%rdi), %%rax\n\t movq 8(%%rdi), %%rsi\n\t movq 16(%%rdi), %%rcx\n\t movq 24(%%rdi), %%rdx\n\t movq 32(%%rdi), %%rbx\n\t"
     "movups (%%rdx), %%xmm0\n\t"
+    ${ONE_LANE_KEY_LOADS}
     "test %%rcx, %%rcx\n\t jz 2f\n\t"
     "1:\n\t"
-    "movups (%%r8), %%xmm1\n\t pxor %%xmm1, %%xmm0\n\t movups (%%rax), %%xmm1\n\t pxor %%xmm1, %%xmm0\n\t"
-    ROUND1(1) ROUND1(2) ROUND1(3) ROUND1(4) ROUND1(5) ROUND1(6) ROUND1(7)
-    ROUND1(8) ROUND1(9) ROUND1(10) ROUND1(11) ROUND1(12) ROUND1(13)
-    "movups 14*16(%%rax), %%xmm1\n\t .byte 0x66,0x0f,0x38,0xdd,0xc1\n\t"
-    "movups %%xmm0, (%%r8)\n\t add $16, %%r8\n\t"
+    "movups (%%rsi), %%xmm1\n\t pxor (%%rbx), %%xmm1\n\t pxor %%xmm1, %%xmm0\n\t"
+    ${ONE_LANE_ROUNDS}
+    "movups %%xmm0, (%%rsi)\n\t add $16, %%rsi\n\t"
     "dec %%rcx\n\t jnz 1b\n\t"
     "2:\n\t"
     "movups %%xmm0, (%%rdx)\n\t"
-    "pop %%r8\n\t"
-    : : "D"(a) : "memory", "rax", "rcx", "rdx");
+    "pop %%rbx\n\t"
+    : : "D"(a) : "memory", "rax", "rcx", "rdx", "rsi");
 }
 
 static void copy16(u8 *d, const u8 *s) {
@@ -105,7 +119,8 @@ static void copy16(u8 *d, const u8 *s) {
 int mtp_cbc_lanes(const double *d, int count) {
   u8 *keys[${MAX_LANES_PER_CALL}], *iv[${MAX_LANES_PER_CALL}], *data[${MAX_LANES_PER_CALL}];
   u64 left[${MAX_LANES_PER_CALL}];
-  u8 inter[15 * 64], ivs[64], idle[16];
+  u8 inter[15 * 64], ivs[64], idle[16], k0buf[32];
+  u8 *k0 = (u8 *)(((u64)k0buf + 15) & ~(u64)15);
   u64 a[11];
   int sel[4], i, j, r, m;
   if (count < 0 || count > ${MAX_LANES_PER_CALL}) return -1;
@@ -130,6 +145,8 @@ int mtp_cbc_lanes(const double *d, int count) {
       a[1] = (u64)data[l];
       a[2] = n;
       a[3] = (u64)iv[l];
+      copy16(k0, keys[l]);
+      a[4] = (u64)k0;
       cbc1(a);
       data[l] += n * 16;
       left[l] = 0;
