@@ -9,7 +9,7 @@
 import { ptr } from "bun:ffi";
 import { createCipheriv } from "node:crypto";
 import { AES256_ROUND_KEYS_BYTES, expandAes256Key } from "./aes-key-schedule.ts";
-import { compileC, cpuidLeaf1Ecx } from "./tinycc.ts";
+import { compileC, cpuFeatures } from "./tinycc.ts";
 
 /** One stream's state: its round keys (240 bytes) and chaining value (16 bytes), both caller-owned. */
 export interface CbcLaneState {
@@ -182,7 +182,7 @@ int mtp_cbc_lanes(const double *d, int count) {
 /** Loads, compiles and self-checks the multi-lane encryptor. Never throws. */
 export function openCbcLanes(env: Record<string, string | undefined> = process.env): CbcLanes | null {
   if (process.arch !== "x64" || env.MTPROXY_NATIVE_CBC_LANES === "0") return null;
-  if (((cpuidLeaf1Ecx() >>> 25) & 1) === 0) return null; // AES-NI
+  if (!cpuFeatures().aesni) return null;
   try {
     const lib = compileC("cbc-lanes", SOURCE, {
       mtp_cbc_lanes: { args: ["ptr", "i32"], returns: "i32" },

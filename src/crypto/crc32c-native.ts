@@ -4,7 +4,7 @@
 // bytes" operator (a 4×256 table built here): ~2× the one-strand loop, ~8× the table code on bulk
 // frames. x86-64 only; null (use the table code) when anything is missing or disagrees.
 import { ptr } from "bun:ffi";
-import { compileC, cpuidLeaf1Ecx } from "./tinycc.ts";
+import { compileC, cpuFeatures } from "./tinycc.ts";
 
 /** crc32c(data, prev) with the table code's chaining convention; data.length must be ≥ 1. */
 export type Crc32cFn = (data: Uint8Array, crc: number) => number;
@@ -95,7 +95,7 @@ export function zeroAppendTable(poly = 0x82f63b78, bytes = STRAND): Uint32Array 
 /** Compiles and self-checks the hardware path against `reference` (the table code). Never throws. */
 export function loadNativeCrc32c(reference: Crc32cFn, env: Record<string, string | undefined> = process.env): Crc32cFn | null {
   if (process.arch !== "x64" || env.MTPROXY_NATIVE_CRC32C === "0") return null;
-  if (((cpuidLeaf1Ecx() >>> 20) & 1) === 0) return null; // SSE4.2
+  if (!cpuFeatures().sse42) return null;
   try {
     const lib = compileC("crc32c", SOURCE, {
       mtp_crc32c: { args: ["ptr", "u64", "i32", "ptr"], returns: "u32" },
