@@ -1,11 +1,13 @@
 // AES-256 streams: the system libcrypto through aes-native.ts (can work in place), node:crypto when that
 // is unavailable, disabled (MTPROXY_NATIVE_AES=0) or disagrees with it at start-up. CBC encryption goes
-// through aes-cbc-lanes.ts where it loads, so several streams can be encrypted in one pass.
+// through aes-cbc-lanes.ts where it loads, so several streams can be encrypted in one pass; CTR through
+// aes-ctr-vaes.ts on CPUs with VAES (twice OpenSSL's CTR here).
 // CTR: obfuscated2 client transport (client-side.md §2.3). CBC without padding, chained across
 // calls: the middle-end link (backend-rpc.md §2.5).
 import type { Pointer } from "bun:ffi";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { cbcLaneState, openCbcLanes, type CbcLanes, type CbcLaneState } from "./aes-cbc-lanes.ts";
+import { openVaesCtr, type VaesCtr } from "./aes-ctr-vaes.ts";
 import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
 
 /** A keystream that keeps its counter across calls; encrypt and decrypt are the same operation. */
@@ -34,7 +36,48 @@ export interface CbcStream {
 
 export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
   if (key.length !== 32 || iv.length !== 16) throw new RangeError("AES-256-CTR needs a 32-byte key and a 16-byte IV");
-  return createStream("ctr", key, iv);
+  const vaes = vaesCtr();
+  return vaes ? new VaesCtrStream(vaes, key, iv) : createStream("ctr", key, iv);
+}
+
+// Compiled and self-checked on the first CTR stream (never for --help or subcommands).
+const vaesLoader: { ctr: VaesCtr | null | undefined } = { ctr: undefined };
+function vaesCtr(): VaesCtr | null {
+  if (vaesLoader.ctr === undefined) vaesLoader.ctr = openVaesCtr();
+  return vaesLoader.ctr;
+}
+
+/** True when CTR streams run on VAES (tests and the start-up log). */
+export function vaesCtrActive(): boolean {
+  return vaesCtr() !== null;
+}
+
+/** CTR with its state (round keys, counter, held keystream) in JS memory: no native context to free. */
+class VaesCtrStream implements CtrStream {
+  readonly #vaes: VaesCtr;
+  #state: Uint8Array | null;
+
+  constructor(vaes: VaesCtr, key: Uint8Array, iv: Uint8Array) {
+    this.#vaes = vaes;
+    this.#state = vaes.state(key, iv);
+  }
+
+  update(data: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(data.length);
+    out.set(data);
+    this.updateInPlace(out);
+    return out;
+  }
+
+  updateInPlace(data: Uint8Array): void {
+    const st = this.#state;
+    if (st === null) throw new Error("AES stream used after free()");
+    this.#vaes.xorInPlace(st, data);
+  }
+
+  free(): void {
+    this.#state = null;
+  }
 }
 
 export function createAesCbcEncryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
