@@ -1,6 +1,7 @@
-// The AES-256 key expansion (FIPS-197 §5.2): 15 round keys of 16 bytes from a 32-byte key. Only the
-// multi-lane CBC encryptor needs it (aes-cbc-lanes.ts keeps its own round keys so several middle-end
-// links can be encrypted in one interleaved pass); OpenSSL and node:crypto expand keys internally.
+// The AES-256 key expansion (FIPS-197 §5.2): 15 round keys of 16 bytes from a 32-byte key, and the
+// equivalent inverse cipher's schedule (§5.3.5) for aesdec. Only our own AES-NI/VAES paths need them
+// (aes-cbc-lanes.ts, aes-ctr-vaes.ts, aes-cbc-decrypt-vaes.ts keep round keys in JS memory);
+// OpenSSL and node:crypto expand keys internally.
 // Runs once per link, so clarity beats speed here.
 
 /** The S-box, derived (multiplicative inverse in GF(2^8), then the affine map) rather than typed in. */
@@ -56,4 +57,40 @@ export function expandAes256Key(key: Uint8Array): Uint8Array {
     w[i + 3] = w[i - 29]! ^ t3;
   }
   return w;
+}
+
+/** GF(2^8) product with the AES polynomial x^8 + x^4 + x^3 + x + 1. */
+function gmul(a: number, b: number): number {
+  let p = 0;
+  for (let i = 0; i < 8; i++) {
+    if (b & 1) p ^= a;
+    a = ((a << 1) ^ (a & 0x80 ? 0x1b : 0)) & 0xff;
+    b >>= 1;
+  }
+  return p;
+}
+
+/**
+ * The decryption schedule of the equivalent inverse cipher (FIPS-197 §5.3.5), in the order aesdec
+ * uses it: round key 14 first, InvMixColumns of round keys 13..1, round key 0 last.
+ */
+export function inverseAes256Schedule(enc: Uint8Array): Uint8Array {
+  if (enc.length !== AES256_ROUND_KEYS_BYTES) throw new RangeError("AES-256 needs a 240-byte key schedule");
+  const dec = new Uint8Array(AES256_ROUND_KEYS_BYTES);
+  for (let r = 0; r <= 14; r++) {
+    const src = (14 - r) * 16;
+    const dst = r * 16;
+    if (r === 0 || r === 14) {
+      dec.set(enc.subarray(src, src + 16), dst);
+      continue;
+    }
+    for (let c = 0; c < 4; c++) {
+      const [a0, a1, a2, a3] = [enc[src + 4 * c]!, enc[src + 4 * c + 1]!, enc[src + 4 * c + 2]!, enc[src + 4 * c + 3]!];
+      dec[dst + 4 * c] = gmul(a0, 14) ^ gmul(a1, 11) ^ gmul(a2, 13) ^ gmul(a3, 9);
+      dec[dst + 4 * c + 1] = gmul(a0, 9) ^ gmul(a1, 14) ^ gmul(a2, 11) ^ gmul(a3, 13);
+      dec[dst + 4 * c + 2] = gmul(a0, 13) ^ gmul(a1, 9) ^ gmul(a2, 14) ^ gmul(a3, 11);
+      dec[dst + 4 * c + 3] = gmul(a0, 11) ^ gmul(a1, 13) ^ gmul(a2, 9) ^ gmul(a3, 14);
+    }
+  }
+  return dec;
 }

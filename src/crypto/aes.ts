@@ -1,12 +1,14 @@
 // AES-256 streams: the system libcrypto through aes-native.ts (can work in place), node:crypto when that
 // is unavailable, disabled (MTPROXY_NATIVE_AES=0) or disagrees with it at start-up. CBC encryption goes
-// through aes-cbc-lanes.ts where it loads, so several streams can be encrypted in one pass; CTR through
-// aes-ctr-vaes.ts on CPUs with VAES (twice OpenSSL's CTR here).
+// through aes-cbc-lanes.ts where it loads, so several streams can be encrypted in one pass; CTR and CBC
+// decryption through aes-ctr-vaes.ts and aes-cbc-decrypt-vaes.ts on CPUs with VAES (about twice
+// OpenSSL's speed here).
 // CTR: obfuscated2 client transport (client-side.md §2.3). CBC without padding, chained across
 // calls: the middle-end link (backend-rpc.md §2.5).
 import type { Pointer } from "bun:ffi";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { cbcLaneState, openCbcLanes, type CbcLanes, type CbcLaneState } from "./aes-cbc-lanes.ts";
+import { openVaesCbcDecrypt, type CbcDecryptState, type VaesCbcDecrypt } from "./aes-cbc-decrypt-vaes.ts";
 import { openVaesCtr, type VaesCtr } from "./aes-ctr-vaes.ts";
 import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
 
@@ -34,9 +36,16 @@ export interface CbcStream {
   free(): void;
 }
 
+/** Tests: streams created while on use OpenSSL contexts even where the VAES and multi-lane paths load,
+ * so context accounting (free, finalizers, a closed link) can be checked on any machine. */
+const openSslOnly = { on: false };
+export function useOpenSslStreams(on: boolean): void {
+  openSslOnly.on = on;
+}
+
 export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
   if (key.length !== 32 || iv.length !== 16) throw new RangeError("AES-256-CTR needs a 32-byte key and a 16-byte IV");
-  const vaes = vaesCtr();
+  const vaes = openSslOnly.on ? null : vaesCtr();
   return vaes ? new VaesCtrStream(vaes, key, iv) : createStream("ctr", key, iv);
 }
 
@@ -82,7 +91,7 @@ class VaesCtrStream implements CtrStream {
 
 export function createAesCbcEncryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
   checkCbcArgs(key, iv);
-  const lanes = cbcLanes();
+  const lanes = openSslOnly.on ? null : cbcLanes();
   return lanes ? new LaneCbcEncryptor(lanes, key, iv) : createStream("cbc-encrypt", key, iv);
 }
 
@@ -159,7 +168,70 @@ class LaneCbcEncryptor implements CbcStream {
 
 export function createAesCbcDecryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
   checkCbcArgs(key, iv);
-  return createStream("cbc-decrypt", key, iv);
+  const vaes = openSslOnly.on ? null : vaesCbcDecrypt();
+  return vaes ? new VaesCbcDecryptor(vaes, key, iv) : createStream("cbc-decrypt", key, iv);
+}
+
+// Compiled and self-checked on the first decryptor (only the middle-end link has one).
+const decryptLoader: { dec: VaesCbcDecrypt | null | undefined } = { dec: undefined };
+function vaesCbcDecrypt(): VaesCbcDecrypt | null {
+  if (decryptLoader.dec === undefined) decryptLoader.dec = openVaesCbcDecrypt();
+  return decryptLoader.dec;
+}
+
+/** True when CBC decryption runs on VAES (tests and the start-up log). */
+export function vaesCbcDecryptActive(): boolean {
+  return vaesCbcDecrypt() !== null;
+}
+
+/** CBC decryption with its chain in JS memory (decryption schedule + iv): no native context to free.
+ * update() holds a partial block back until it completes, as OpenSSL's does with padding off. */
+class VaesCbcDecryptor implements CbcStream {
+  readonly #vaes: VaesCbcDecrypt;
+  #state: CbcDecryptState | null;
+  readonly #held = new Uint8Array(16);
+  #heldBytes = 0;
+
+  constructor(vaes: VaesCbcDecrypt, key: Uint8Array, iv: Uint8Array) {
+    this.#vaes = vaes;
+    this.#state = vaes.state(key, iv);
+  }
+
+  update(data: Uint8Array): Buffer {
+    const st = this.#use();
+    const held = this.#heldBytes;
+    const whole = (held + data.length) & ~15;
+    const out = Buffer.allocUnsafe(whole);
+    if (whole > 0) {
+      out.set(this.#held.subarray(0, held));
+      out.set(data.subarray(0, whole - held), held);
+      this.#vaes.decryptInPlace(st, out);
+    }
+    const rest = data.subarray(Math.max(0, whole - held));
+    if (whole === 0) this.#held.set(rest, held);
+    else this.#held.set(rest);
+    this.#heldBytes = (held + data.length) & 15;
+    return out;
+  }
+
+  updateInPlace(data: Uint8Array): void {
+    const st = this.#use();
+    if (((data.length | this.#heldBytes) & 15) !== 0) throw new RangeError("in-place CBC needs whole blocks");
+    this.#vaes.decryptInPlace(st, data);
+  }
+
+  get pendingBytes(): number {
+    return this.#heldBytes;
+  }
+
+  free(): void {
+    this.#state = null;
+  }
+
+  #use(): CbcDecryptState {
+    if (this.#state === null) throw new Error("AES stream used after free()");
+    return this.#state;
+  }
 }
 
 function checkCbcArgs(key: Uint8Array, iv: Uint8Array): void {

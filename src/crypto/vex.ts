@@ -20,6 +20,8 @@ interface Op {
 const OPS = {
   vaesenc: { map: 2, pp: 1, opcode: 0xdc },
   vaesenclast: { map: 2, pp: 1, opcode: 0xdd },
+  vaesdec: { map: 2, pp: 1, opcode: 0xde },
+  vaesdeclast: { map: 2, pp: 1, opcode: 0xdf },
   vpxor: { map: 1, pp: 1, opcode: 0xef },
   vpaddq: { map: 1, pp: 1, opcode: 0xd4 },
   vpshufb: { map: 2, pp: 1, opcode: 0x00 },
