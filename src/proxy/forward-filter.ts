@@ -3,6 +3,8 @@
 // Mirrors net-tcp-rpc-server.c: tcp_rpcs_default_execute and mtproto-proxy.c: forward_mtproto_packet /
 // forward_mtproto_enc_packet (client-side.md §3.5, §3.7 steps 2–4). Pure.
 
+import { i32le, u32le } from "../io/le.ts";
+
 export const RPC_PING = 0x5730a2df;
 export const RPC_PONG = 0x8430eaa7;
 export const CODE_req_pq = 0x60469778;
@@ -26,23 +28,26 @@ export type PacketAction =
 
 const UNENCRYPTED_FUNCTIONS = new Set([CODE_req_pq, CODE_req_pq_multi, CODE_req_DH_params, CODE_set_client_DH_params]);
 
+// The verdicts are shared constants: one per packet would be garbage on the hot path.
+const FORWARD_ENCRYPTED: PacketAction = Object.freeze({ kind: "forward", unencrypted: false });
+const FORWARD_UNENCRYPTED: PacketAction = Object.freeze({ kind: "forward", unencrypted: true });
+const DROP = Object.fromEntries(
+  (["ping", "short", "unaligned", "short-encrypted", "bad-inner-length", "not-handshake"] as const).map((reason) => [reason, Object.freeze({ kind: "drop", reason })]),
+) as Record<DropReason, PacketAction>;
+
 export function classifyClientPacket(p: Uint8Array): PacketAction {
   const len = p.length;
-  const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  if (len >= 4 && view.getUint32(0, true) === RPC_PING) {
-    if (len !== 12) return { kind: "drop", reason: "ping" };
+  if (len >= 4 && u32le(p, 0) === RPC_PING) {
+    if (len !== 12) return DROP.ping;
     const answer = Uint8Array.from(p);
     new DataView(answer.buffer).setUint32(0, RPC_PONG, true);
     return { kind: "pong", answer };
   }
-  if (len < MIN_PACKET_LEN) return { kind: "drop", reason: "short" };
-  if (len % 4 !== 0) return { kind: "drop", reason: "unaligned" };
-  const authKeyId = view.getUint32(0, true) | view.getUint32(4, true);
-  if (authKeyId !== 0) {
-    return len < MIN_ENCRYPTED_LEN ? { kind: "drop", reason: "short-encrypted" } : { kind: "forward", unencrypted: false };
-  }
-  const inner = view.getInt32(16, true); // signed, as in C
-  if (inner + 20 > len || inner < 20) return { kind: "drop", reason: "bad-inner-length" };
-  if (!UNENCRYPTED_FUNCTIONS.has(view.getUint32(20, true))) return { kind: "drop", reason: "not-handshake" };
-  return { kind: "forward", unencrypted: true };
+  if (len < MIN_PACKET_LEN) return DROP.short;
+  if (len % 4 !== 0) return DROP.unaligned;
+  if ((u32le(p, 0) | u32le(p, 4)) !== 0) return len < MIN_ENCRYPTED_LEN ? DROP["short-encrypted"] : FORWARD_ENCRYPTED; // auth_key_id
+  const inner = i32le(p, 16); // signed, as in C
+  if (inner + 20 > len || inner < 20) return DROP["bad-inner-length"];
+  if (!UNENCRYPTED_FUNCTIONS.has(u32le(p, 20))) return DROP["not-handshake"];
+  return FORWARD_UNENCRYPTED;
 }

@@ -1,6 +1,7 @@
 // "TCP RPC packet" framing of the middle-end link (backend-rpc.md §2): [len][seqno][body][crc],
 // CRC32 or CRC32C, padding words to 16-byte multiples per write batch. Mirrors tcp_rpc_write_packet,
 // tcp_rpc_flush (net-tcp-rpc-common.c) and tcp_rpcc_parse_execute (net-tcp-rpc-client.c).
+import { i32le, u32le } from "../io/le.ts";
 import { crc32, crc32c } from "../crypto/crc.ts";
 import { SEQ_NONCE } from "./constants.ts";
 
@@ -153,12 +154,11 @@ export class FrameDecoder {
       if (len < 16) return this.#fail(-2, `bad packet length ${len}`);
       if (this.#total < len) return NEED_MORE;
       const pkt = this.#take(len);
-      const dv = new DataView(pkt.buffer, pkt.byteOffset, pkt.byteLength);
       const head = pkt.subarray(0, len - 4);
-      const want = dv.getUint32(len - 4, true);
+      const want = u32le(pkt, len - 4);
       const got = this.useCrc32c ? crc32c(head) : crc32(head);
       if (want !== got) return this.#fail(-3, `crc mismatch: ${hex32(got)} != ${hex32(want)}`);
-      const seq = dv.getInt32(4, true);
+      const seq = i32le(pkt, 4);
       if (seq !== this.expectedSeq) return this.#fail(-4, `got packet num ${seq}, expected ${this.expectedSeq}`);
       this.expectedSeq++;
       return { kind: "packet", seq, body: pkt.subarray(8, len - 4) };

@@ -1,6 +1,7 @@
 // Proxy operations on the middle-end link after the handshake (backend-rpc.md §9): RPC_PROXY_REQ
 // encoding as forward_tcp_query / forward_mtproto_packet build it (mtproto-proxy.c), and decoding of
 // what the ME sends, with process_client_packet's exact size rules.
+import { i32le, u32le } from "../io/le.ts";
 import type { ClientTransport } from "../proxy/middle-contract.ts";
 import type { Endpoint } from "./address.ts";
 import {
@@ -36,11 +37,10 @@ export type PacketClass = "encrypted" | "unencrypted" | "invalid";
 export function classifyClientPacket(p: Uint8Array): PacketClass {
   const len = p.length;
   if (len < MIN_PACKET || len & 3) return "invalid";
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  if (dv.getUint32(0, true) !== 0 || dv.getUint32(4, true) !== 0) return len < MIN_ENCRYPTED_PACKET ? "invalid" : "encrypted";
-  const inner = dv.getInt32(16, true);
+  if (u32le(p, 0) !== 0 || u32le(p, 4) !== 0) return len < MIN_ENCRYPTED_PACKET ? "invalid" : "encrypted";
+  const inner = i32le(p, 16);
   if (inner + 20 > len || inner < 20) return "invalid";
-  const fn = dv.getUint32(20, true);
+  const fn = u32le(p, 20);
   return fn === CODE_req_pq || fn === CODE_req_pq_multi || fn === CODE_req_DH_params || fn === CODE_set_client_DH_params
     ? "unencrypted"
     : "invalid";
@@ -190,18 +190,17 @@ export type MiddlePacket =
   | { type: "ignored"; op: number; length: number };
 
 export function decodeMiddlePacket(body: Uint8Array): MiddlePacket {
-  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const op = body.length >= 4 ? dv.getUint32(0, true) : 0;
+  const op = body.length >= 4 ? u32le(body, 0) : 0;
   const n = body.length;
   switch (op) {
     case RPC_PROXY_ANS:
-      if (n >= 16) return { type: "proxy-ans", flags: dv.getInt32(4, true), connId: dv.getBigInt64(8, true), payload: body.subarray(16) };
+      if (n >= 16) return { type: "proxy-ans", flags: i32le(body, 4), connId: i64le(body, 8), payload: body.subarray(16) };
       break;
     case RPC_SIMPLE_ACK:
-      if (n === 16) return { type: "simple-ack", connId: dv.getBigInt64(4, true), confirm: dv.getUint32(12, true) };
+      if (n === 16) return { type: "simple-ack", connId: i64le(body, 4), confirm: u32le(body, 12) };
       break;
     case RPC_CLOSE_EXT:
-      if (n === 12) return { type: "close-ext", connId: dv.getBigInt64(4, true) };
+      if (n === 12) return { type: "close-ext", connId: i64le(body, 4) };
       break;
     case RPC_PING:
       if (n === 12) return { type: "ping", id: body.slice(4, 12) };
@@ -210,6 +209,11 @@ export function decodeMiddlePacket(body: Uint8Array): MiddlePacket {
       return { type: "pong" };
   }
   return { type: "ignored", op, length: n };
+}
+
+/** The signed 64-bit little-endian connection id at `off` (a DataView only for the BigInt read). */
+function i64le(b: Uint8Array, off: number): bigint {
+  return new DataView(b.buffer, b.byteOffset + off, 8).getBigInt64(0, true);
 }
 
 function opWithId(op: number, id: bigint | Uint8Array): Uint8Array {

@@ -1,0 +1,12 @@
+// Little-endian integer reads straight from bytes, for the per-packet paths: a DataView per packet
+// is an allocation each (and JSC does not always remove it), these are none. Callers check bounds.
+
+/** The unsigned 32-bit little-endian word at `off`. */
+export function u32le(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+}
+
+/** The signed 32-bit little-endian word at `off`. */
+export function i32le(b: Uint8Array, off: number): number {
+  return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+}
