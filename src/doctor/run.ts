@@ -2,6 +2,7 @@
 // results in a fixed order, then the report text and exit code (non-zero when anything FAILs).
 import type { ProxyOptions } from "../cli/proxy-options.ts";
 import { checkClock } from "./check-clock.ts";
+import { checkCrypto } from "./check-crypto.ts";
 import { checkDirectDcs } from "./check-direct.ts";
 import { checkDomains } from "./check-domains.ts";
 import { checkFiles } from "./check-files.ts";
@@ -29,7 +30,7 @@ export async function runDoctor(o: ProxyOptions, settings: DoctorSettings, deps:
     checkPorts(o, deps),
     o.ipv6 ? checkIpv6(files.config, deps, t) : Promise.resolve<CheckResult[]>([]),
   ]);
-  return [...files.results, ...groups.flat()];
+  return [...files.results, ...groups.flat(), checkCrypto()];
 }
 
 /** One `STATUS check: detail` line per check, a hint line under WARN/FAIL, then a summary. */
