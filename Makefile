@@ -3,7 +3,7 @@
 
 BUN_VERSION := 1.4.5
 BIN := dist/mtproto-proxy
-SOURCES := $(shell find src -name '*.ts' 2>/dev/null) package.json bun.lock
+SOURCES := $(shell find src -name '*.ts' 2>/dev/null) package.json bun.lock Makefile
 # Baked into the version string (usage line 2 and the `version` stat), as C bakes its commit.
 BUILD_COMMIT := $(shell git log -1 --pretty=format:%H 2>/dev/null || echo unknown)
 BUILD_TIME := $(shell LC_ALL=C date '+%b %e %Y %H:%M:%S')
@@ -20,9 +20,11 @@ node_modules/.installed: package.json bun.lock
 	@touch $@
 
 build: $(BIN)
+# --no-compile-autoload-*: a compiled Bun binary otherwise reads .env and bunfig.toml from whatever
+# directory it is started in, and runs bunfig's `preload` scripts: code execution from the cwd.
 $(BIN): node_modules/.installed $(SOURCES)
 	@mkdir -p dist
-	bun build --compile --define 'MTPROXY_BUILD_COMMIT="$(BUILD_COMMIT)"' --define 'MTPROXY_BUILD_TIME="$(BUILD_TIME)"' --outfile $(BIN) src/main.ts
+	bun build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'MTPROXY_BUILD_COMMIT="$(BUILD_COMMIT)"' --define 'MTPROXY_BUILD_TIME="$(BUILD_TIME)"' --outfile $(BIN) src/main.ts
 
 typecheck: deps
 	bun x tsc --noEmit

@@ -33,7 +33,9 @@ describe("Dockerfile layout", () => {
   test("the build stage installs the locked packages and compiles src/main.ts", () => {
     const runs = ops(build, "RUN").map((i) => i.args);
     expect(runs.some((r) => /\bbun install\b.*--frozen-lockfile/.test(r))).toBe(true);
-    expect(runs.some((r) => /\bbun build --compile --outfile \/out\/mtproto-proxy src\/main\.ts\b/.test(r))).toBe(true);
+    expect(runs.some((r) => /\bbun build --compile .*--outfile \/out\/mtproto-proxy src\/main\.ts\b/.test(r))).toBe(true);
+    // as the Makefile: the binary must not read .env / bunfig.toml (preload scripts) from its cwd
+    expect(runs.some((r) => /--no-compile-autoload-dotenv --no-compile-autoload-bunfig/.test(r))).toBe(true);
   });
 
   test("the runtime installs only ca-certificates, curl and iproute2, without recommends, and cleans lists", () => {
