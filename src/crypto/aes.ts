@@ -2,14 +2,12 @@
 // is unavailable, disabled (MTPROXY_NATIVE_AES=0) or disagrees with it at start-up. CBC encryption goes
 // through aes-cbc-lanes.ts where it loads, so several streams can be encrypted in one pass; CTR and CBC
 // decryption through aes-ctr-vaes.ts and aes-cbc-decrypt-vaes.ts on CPUs with VAES (about twice
-// OpenSSL's speed here).
+// OpenSSL's speed here). Those streams are in aes-cpu-streams.ts.
 // CTR: obfuscated2 client transport (client-side.md §2.3). CBC without padding, chained across
 // calls: the middle-end link (backend-rpc.md §2.5).
 import type { Pointer } from "bun:ffi";
 import { createCipheriv, createDecipheriv } from "node:crypto";
-import { cbcLaneState, openCbcLanes, type CbcLanes, type CbcLaneState } from "./aes-cbc-lanes.ts";
-import { openVaesCbcDecrypt, type CbcDecryptState, type VaesCbcDecrypt } from "./aes-cbc-decrypt-vaes.ts";
-import { openVaesCtr, type VaesCtr } from "./aes-ctr-vaes.ts";
+import { cbcLanes, LaneCbcEncryptor, vaesCbcDecrypt, VaesCbcDecryptor, vaesCtr, VaesCtrStream } from "./aes-cpu-streams.ts";
 import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
 
 /** A keystream that keeps its counter across calls; encrypt and decrypt are the same operation. */
@@ -49,44 +47,9 @@ export function createAesCtr(key: Uint8Array, iv: Uint8Array): CtrStream {
   return vaes ? new VaesCtrStream(vaes, key, iv) : createStream("ctr", key, iv);
 }
 
-// Compiled and self-checked on the first CTR stream (never for --help or subcommands).
-const vaesLoader: { ctr: VaesCtr | null | undefined } = { ctr: undefined };
-function vaesCtr(): VaesCtr | null {
-  if (vaesLoader.ctr === undefined) vaesLoader.ctr = openVaesCtr();
-  return vaesLoader.ctr;
-}
-
-/** True when CTR streams run on VAES (tests and the start-up log). */
+/** True when CTR streams run on VAES (tests, doctor). */
 export function vaesCtrActive(): boolean {
   return vaesCtr() !== null;
-}
-
-/** CTR with its state (round keys, counter, held keystream) in JS memory: no native context to free. */
-class VaesCtrStream implements CtrStream {
-  readonly #vaes: VaesCtr;
-  #state: Uint8Array | null;
-
-  constructor(vaes: VaesCtr, key: Uint8Array, iv: Uint8Array) {
-    this.#vaes = vaes;
-    this.#state = vaes.state(key, iv);
-  }
-
-  update(data: Uint8Array): Buffer {
-    const out = Buffer.allocUnsafe(data.length);
-    out.set(data);
-    this.updateInPlace(out);
-    return out;
-  }
-
-  updateInPlace(data: Uint8Array): void {
-    const st = this.#state;
-    if (st === null) throw new Error("AES stream used after free()");
-    this.#vaes.xorInPlace(st, data);
-  }
-
-  free(): void {
-    this.#state = null;
-  }
 }
 
 export function createAesCbcEncryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
@@ -113,57 +76,9 @@ export function cbcEncryptInPlaceMany(streams: readonly CbcStream[], data: reado
   for (let i = 0; i < streams.length; i++) streams[i]!.updateInPlace(data[i]!);
 }
 
-// Compiled and self-checked on the first encryptor (never for --help or subcommands).
-const laneLoader: { lanes: CbcLanes | null | undefined } = { lanes: undefined };
-function cbcLanes(): CbcLanes | null {
-  if (laneLoader.lanes === undefined) laneLoader.lanes = openCbcLanes();
-  return laneLoader.lanes;
-}
-
-/** True when CBC encryption runs several streams per pass (tests and the start-up log). */
+/** True when CBC encryption runs several streams per pass (tests, doctor). */
 export function cbcLanesActive(): boolean {
   return cbcLanes() !== null;
-}
-
-/** CBC encryption with its chaining state in JS memory (round keys + iv), so batches of many streams
- * can be handed to the multi-lane encryptor. No native context: nothing to free. */
-class LaneCbcEncryptor implements CbcStream {
-  readonly lane: CbcLaneState;
-  readonly #lanes: CbcLanes;
-  readonly #held = new Uint8Array(16);
-  #heldBytes = 0;
-
-  constructor(lanes: CbcLanes, key: Uint8Array, iv: Uint8Array) {
-    this.#lanes = lanes;
-    this.lane = cbcLaneState(key, iv);
-  }
-
-  update(data: Uint8Array): Buffer {
-    const held = this.#heldBytes;
-    const whole = (held + data.length) & ~15;
-    const out = Buffer.allocUnsafe(whole);
-    if (whole > 0) {
-      out.set(this.#held.subarray(0, held));
-      out.set(data.subarray(0, whole - held), held);
-      this.#lanes.encrypt([this.lane], [out]);
-    }
-    const rest = data.subarray(Math.max(0, whole - held));
-    if (whole === 0) this.#held.set(rest, held);
-    else this.#held.set(rest);
-    this.#heldBytes = (held + data.length) & 15;
-    return out;
-  }
-
-  updateInPlace(data: Uint8Array): void {
-    if (((data.length | this.#heldBytes) & 15) !== 0) throw new RangeError("in-place CBC needs whole blocks");
-    if (data.length > 0) this.#lanes.encrypt([this.lane], [data]);
-  }
-
-  get pendingBytes(): number {
-    return this.#heldBytes;
-  }
-
-  free(): void {}
 }
 
 export function createAesCbcDecryptor(key: Uint8Array, iv: Uint8Array): CbcStream {
@@ -172,66 +87,9 @@ export function createAesCbcDecryptor(key: Uint8Array, iv: Uint8Array): CbcStrea
   return vaes ? new VaesCbcDecryptor(vaes, key, iv) : createStream("cbc-decrypt", key, iv);
 }
 
-// Compiled and self-checked on the first decryptor (only the middle-end link has one).
-const decryptLoader: { dec: VaesCbcDecrypt | null | undefined } = { dec: undefined };
-function vaesCbcDecrypt(): VaesCbcDecrypt | null {
-  if (decryptLoader.dec === undefined) decryptLoader.dec = openVaesCbcDecrypt();
-  return decryptLoader.dec;
-}
-
-/** True when CBC decryption runs on VAES (tests and the start-up log). */
+/** True when CBC decryption runs on VAES (tests, doctor). */
 export function vaesCbcDecryptActive(): boolean {
   return vaesCbcDecrypt() !== null;
-}
-
-/** CBC decryption with its chain in JS memory (decryption schedule + iv): no native context to free.
- * update() holds a partial block back until it completes, as OpenSSL's does with padding off. */
-class VaesCbcDecryptor implements CbcStream {
-  readonly #vaes: VaesCbcDecrypt;
-  #state: CbcDecryptState | null;
-  readonly #held = new Uint8Array(16);
-  #heldBytes = 0;
-
-  constructor(vaes: VaesCbcDecrypt, key: Uint8Array, iv: Uint8Array) {
-    this.#vaes = vaes;
-    this.#state = vaes.state(key, iv);
-  }
-
-  update(data: Uint8Array): Buffer {
-    const st = this.#use();
-    const held = this.#heldBytes;
-    const whole = (held + data.length) & ~15;
-    const out = Buffer.allocUnsafe(whole);
-    if (whole > 0) {
-      out.set(this.#held.subarray(0, held));
-      out.set(data.subarray(0, whole - held), held);
-      this.#vaes.decryptInPlace(st, out);
-    }
-    const rest = data.subarray(Math.max(0, whole - held));
-    if (whole === 0) this.#held.set(rest, held);
-    else this.#held.set(rest);
-    this.#heldBytes = (held + data.length) & 15;
-    return out;
-  }
-
-  updateInPlace(data: Uint8Array): void {
-    const st = this.#use();
-    if (((data.length | this.#heldBytes) & 15) !== 0) throw new RangeError("in-place CBC needs whole blocks");
-    this.#vaes.decryptInPlace(st, data);
-  }
-
-  get pendingBytes(): number {
-    return this.#heldBytes;
-  }
-
-  free(): void {
-    this.#state = null;
-  }
-
-  #use(): CbcDecryptState {
-    if (this.#state === null) throw new Error("AES stream used after free()");
-    return this.#state;
-  }
 }
 
 function checkCbcArgs(key: Uint8Array, iv: Uint8Array): void {
@@ -376,7 +234,7 @@ function nativeAes(): Loaded | null {
   return loaded.lib;
 }
 
-/** True when streams use the system libcrypto (tests and the start-up log). */
+/** True when streams use the system libcrypto (tests, doctor). */
 export function nativeAesActive(): boolean {
   return nativeAes() !== null;
 }
