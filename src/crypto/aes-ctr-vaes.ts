@@ -216,7 +216,7 @@ export function openVaesCtr(env: Record<string, string | undefined> = process.en
       mtp_ctr_xor: { args: ["ptr", "ptr", "i32", "ptr"], returns: "i32" },
     });
     const run = lib.symbols.mtp_ctr_xor;
-    const consts = buildConstants();
+    const consts = buildConstants(); // its .buffer was read there, so its bytes no longer move
     const constsPtr = ptr(consts);
     keepAlive.push(consts); // read by the native code through constsPtr for the life of the process
     const ctr: VaesCtr = {

@@ -102,6 +102,7 @@ export function loadNativeCrc32c(reference: Crc32cFn, env: Record<string, string
     });
     const raw = lib.symbols.mtp_crc32c;
     const table = zeroAppendTable();
+    void table.buffer; // out of line from here on: JSC may move a small typed array's bytes when .buffer is first read
     const tablePtr = ptr(table);
     const fn: Crc32cFn = (data, crc) => raw(data, data.length, crc | 0, tablePtr) >>> 0;
     keepAlive.push(table); // the native code reads it through tablePtr for the life of the process
