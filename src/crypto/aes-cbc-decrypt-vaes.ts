@@ -7,7 +7,7 @@
 import { createDecipheriv } from "node:crypto";
 import { expandAes256Key, inverseAes256Schedule } from "./aes-key-schedule.ts";
 import { compileC, cpuFeatures } from "./tinycc.ts";
-import { asmBytes, GPR, vex256, VZEROUPPER, type Mnemonic, type Operand } from "./vex.ts";
+import { asmBytes, broadcastRoundKey as roundKey, forRegisters as each, GPR, vexAsm as ins, VZEROUPPER } from "./vex.ts";
 
 /** A stream's chaining state, caller-owned: the decryption schedule (240 bytes) and the iv (16). */
 export interface CbcDecryptState {
@@ -22,9 +22,6 @@ export interface VaesCbcDecrypt {
 }
 
 const STATES = 8;
-const ins = (name: Mnemonic, reg: number, src1: number, rm: Operand): string => asmBytes(vex256(name, reg, src1, rm));
-const each = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join(" ");
-const roundKey = (r: number): string => ins("vbroadcasti128", 8, -1, { base: GPR.rax, disp: r * 16 });
 
 /** `n` registers of two blocks at rsi, rsi+32, …: rounds, then ^ the blocks 16 bytes before each, then
  * stored; every load happens before the first store. */

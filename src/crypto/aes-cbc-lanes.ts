@@ -10,6 +10,7 @@ import { ptr } from "bun:ffi";
 import { createCipheriv } from "node:crypto";
 import { AES256_ROUND_KEYS_BYTES, expandAes256Key } from "./aes-key-schedule.ts";
 import { compileC, cpuFeatures } from "./tinycc.ts";
+import { asmBytes as asmLine } from "./vex.ts";
 
 /** One stream's state: its round keys (240 bytes) and chaining value (16 bytes), both caller-owned. */
 export interface CbcLaneState {
@@ -32,8 +33,6 @@ export const MAX_LANES_PER_CALL = 64;
 
 // The one-lane loop's instructions on xmm8..xmm15, which TinyCC's assembler does not name, spelled as
 // bytes: movups disp32(%rax),%xmmN = [44] 0f 10 /r; aesenc/aesenclast %xmmK,%xmm0 = 66 [41] 0f 38 dc/dd /r.
-const hex = (b: number): string => `0x${b.toString(16)}`;
-const asmLine = (bytes: number[]): string => `".byte ${bytes.map(hex).join(",")}\\n\\t"`;
 const ONE_LANE_KEY_LOADS = Array.from({ length: 14 }, (_, i) => {
   const reg = i + 2; // round key i+1 → xmm(i+2)
   const off = (i + 1) * 16;

@@ -8,7 +8,7 @@ import { ptr } from "bun:ffi";
 import { createCipheriv } from "node:crypto";
 import { AES256_ROUND_KEYS_BYTES, expandAes256Key } from "./aes-key-schedule.ts";
 import { compileC, cpuFeatures } from "./tinycc.ts";
-import { asmBytes, GPR, vex256, VZEROUPPER, type Mnemonic, type Operand } from "./vex.ts";
+import { asmBytes, broadcastRoundKey as roundKey, forRegisters, GPR, vexAsm as ins, VZEROUPPER } from "./vex.ts";
 
 /**
  * One stream's state, caller-owned: round keys, the counter as a little-endian 128-bit number
@@ -36,9 +36,7 @@ const CONST_STEP = CONST_LANE + STATES * 32; // 288: both lanes +16
 const CONST_PAIR_STEP = CONST_STEP + 32; // 320: both lanes +2
 const CONST_BYTES = CONST_PAIR_STEP + 32;
 
-const ins = (name: Mnemonic, reg: number, src1: number, rm: Operand): string => asmBytes(vex256(name, reg, src1, rm));
-const each = (f: (i: number) => string): string => Array.from({ length: STATES }, (_, i) => f(i)).join(" ");
-const roundKey = (r: number): string => ins("vbroadcasti128", 8, -1, { base: GPR.rax, disp: r * 16 });
+const each = (f: (i: number) => string): string => forRegisters(STATES, f);
 
 const STEP_BODY = [
   each((i) => ins("vpaddq", i, 14, { base: GPR.rdx, disp: CONST_LANE + i * 32 }) + " " + ins("vpshufb", i, i, { ymm: 15 })),
@@ -54,8 +52,8 @@ const STEP_BODY = [
 const PROLOGUE = [
   `"push %%rbx\\n\\t"`,
   `"movq (%%rdi), %%rax\\n\\t movq 8(%%rdi), %%rsi\\n\\t movq 16(%%rdi), %%rcx\\n\\t movq 24(%%rdi), %%rbx\\n\\t movq 32(%%rdi), %%rdx\\n\\t"`,
-  asmBytes(vex256("vbroadcasti128", 14, -1, { base: GPR.rbx, disp: 0 })),
-  asmBytes(vex256("vmovdquLoad", 15, -1, { base: GPR.rdx, disp: CONST_SWAP })),
+  ins("vbroadcasti128", 14, -1, { base: GPR.rbx, disp: 0 }),
+  ins("vmovdquLoad", 15, -1, { base: GPR.rdx, disp: CONST_SWAP }),
   `"test %%rcx, %%rcx\\n\\t jz 2f\\n\\t"`,
   `"1:\\n\\t"`,
 ].join("\n    ");

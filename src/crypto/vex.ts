@@ -59,6 +59,21 @@ export function vex256(name: Mnemonic, reg: number, src1: number, rm: Operand): 
 /** vzeroupper: leaves the upper ymm halves clean for the SSE code (OpenSSL, JSC) that runs next. */
 export const VZEROUPPER = [0xc5, 0xf8, 0x77];
 
+/** `name reg, src1, rm` (see vex256) as one asm line. */
+export function vexAsm(name: Mnemonic, reg: number, src1: number, rm: Operand): string {
+  return asmBytes(vex256(name, reg, src1, rm));
+}
+
+/** f(0) … f(n-1) joined: the same instruction over n registers. */
+export function forRegisters(n: number, f: (i: number) => string): string {
+  return Array.from({ length: n }, (_, i) => f(i)).join(" ");
+}
+
+/** The VAES routines' convention: round key r (16 bytes at rax + 16r) into both halves of ymm8. */
+export function broadcastRoundKey(r: number): string {
+  return vexAsm("vbroadcasti128", 8, -1, { base: GPR.rax, disp: r * 16 });
+}
+
 /** One GNU-asm line `.byte …` for a string spliced into a C `__asm__` template. */
 export function asmBytes(bytes: readonly number[]): string {
   return `".byte ${bytes.map((v) => `0x${v.toString(16)}`).join(",")}\\n\\t"`;
