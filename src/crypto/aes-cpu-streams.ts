@@ -6,15 +6,7 @@ import { cbcLaneState, openCbcLanes, type CbcLanes, type CbcLaneState } from "./
 import { openVaesCbcDecrypt, type CbcDecryptState, type VaesCbcDecrypt } from "./aes-cbc-decrypt-vaes.ts";
 import { openVaesCtr, type VaesCtr } from "./aes-ctr-vaes.ts";
 import type { CbcStream, CtrStream } from "./aes.ts";
-
-/** `open` run once, on the first call. */
-function once<T>(open: () => T | null): () => T | null {
-  let value: T | null | undefined;
-  return () => {
-    if (value === undefined) value = open();
-    return value;
-  };
-}
+import { once } from "./once.ts";
 
 export const cbcLanes = once(openCbcLanes);
 export const vaesCtr = once(openVaesCtr);

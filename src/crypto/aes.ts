@@ -9,6 +9,7 @@ import type { Pointer } from "bun:ffi";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { cbcLanes, LaneCbcEncryptor, vaesCbcDecrypt, VaesCbcDecryptor, vaesCtr, VaesCtrStream } from "./aes-cpu-streams.ts";
 import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
+import { once } from "./once.ts";
 
 /** A keystream that keeps its counter across calls; encrypt and decrypt are the same operation. */
 export interface CtrStream {
@@ -225,14 +226,10 @@ class NativeStream implements Stream {
 }
 
 // Opened and self-checked on the first stream, not at import (--help and subcommands never pay).
-const loaded: { lib: Loaded | null | undefined } = { lib: undefined };
-function nativeAes(): Loaded | null {
-  if (loaded.lib === undefined) {
-    const n = openNativeAes();
-    loaded.lib = n && selfCheck(n) ? withFinalizer(n) : null;
-  }
-  return loaded.lib;
-}
+const nativeAes = once((): Loaded | null => {
+  const n = openNativeAes();
+  return n && selfCheck(n) ? withFinalizer(n) : null;
+});
 
 /** True when streams use the system libcrypto (tests, doctor). */
 export function nativeAesActive(): boolean {

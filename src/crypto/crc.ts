@@ -3,6 +3,7 @@
 // so it is table slicing (by 8 for small frames, by 16 over aligned words for bulk), or the CPU's
 // crc32 instruction through crc32c-native.ts for frames of NATIVE_MIN bytes and more.
 import { loadNativeCrc32c, type Crc32cFn } from "./crc32c-native.ts";
+import { once } from "./once.ts";
 
 export function crc32(data: Uint8Array): number {
   return Bun.hash.crc32(data) >>> 0;
@@ -42,11 +43,7 @@ const NATIVE_MIN = 64;
  * The hardware path, or null where it is unavailable: compiled and self-checked on the first large
  * CRC32C (only the middle-end link needs one), so --help, subcommands and direct mode never pay for it.
  */
-const native: { fn: Crc32cFn | null | undefined } = { fn: undefined };
-export function nativeCrc32c(): Crc32cFn | null {
-  if (native.fn === undefined) native.fn = loadNativeCrc32c(crc32cTable);
-  return native.fn;
-}
+export const nativeCrc32c: () => Crc32cFn | null = once(() => loadNativeCrc32c(crc32cTable));
 
 /** CRC32C of `data`, continuing from `crc` (pass the previous result to chain; 0 to start). */
 export function crc32c(data: Uint8Array, crc = 0): number {
