@@ -8,6 +8,7 @@
 import type { Pointer } from "bun:ffi";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { cbcLanes, LaneCbcEncryptor, vaesCbcDecrypt, VaesCbcDecryptor, vaesCtr, VaesCtrStream } from "./aes-cpu-streams.ts";
+import type { CbcLaneState } from "./aes-cbc-lanes.ts";
 import { openNativeAes, type AesMode, type NativeAes } from "./aes-native.ts";
 import { once } from "./once.ts";
 
@@ -66,16 +67,35 @@ export function createAesCbcEncryptor(key: Uint8Array, iv: Uint8Array): CbcStrea
  */
 export function cbcEncryptInPlaceMany(streams: readonly CbcStream[], data: readonly Uint8Array[]): void {
   const lanes = cbcLanes();
-  if (lanes && streams.every((s) => s instanceof LaneCbcEncryptor)) {
-    for (let i = 0; i < data.length; i++) if ((streams[i]!.pendingBytes | (data[i]!.length & 15)) !== 0) throw new RangeError("in-place CBC needs whole blocks");
-    lanes.encrypt(
-      streams.map((s) => (s as LaneCbcEncryptor).lane),
-      data,
-    );
-    return;
+  if (lanes) {
+    const states = laneStates; // reused: one flush per turn must not leave garbage behind
+    let allLanes = true;
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i]!;
+      if (!(s instanceof LaneCbcEncryptor)) {
+        allLanes = false;
+        break;
+      }
+      if ((s.pendingBytes | (data[i]!.length & 15)) !== 0) {
+        states.length = 0;
+        throw new RangeError("in-place CBC needs whole blocks");
+      }
+      states.push(s.lane);
+    }
+    if (allLanes) {
+      try {
+        lanes.encrypt(states, data);
+      } finally {
+        states.length = 0;
+      }
+      return;
+    }
+    states.length = 0;
   }
   for (let i = 0; i < streams.length; i++) streams[i]!.updateInPlace(data[i]!);
 }
+
+const laneStates: CbcLaneState[] = [];
 
 /** True when CBC encryption runs several streams per pass (tests, doctor). */
 export function cbcLanesActive(): boolean {

@@ -13,6 +13,8 @@ export interface BindingOwner {
 export class Binding implements MiddleRoute {
   announced = false;
   #alive = true;
+  /** connId as a number, the link's map key (wire.ts connIdKey reads answers to the same value). */
+  readonly key: number;
   readonly clientEndpoint: Endpoint;
   readonly proxyEndpoint: Endpoint;
 
@@ -24,6 +26,8 @@ export class Binding implements MiddleRoute {
     readonly onDrain: () => void,
     nat: NatTable,
   ) {
+    if (connId < 0n || connId > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`conn id ${connId} outside [0, 2^53)`);
+    this.key = Number(connId);
     this.clientEndpoint = toEndpoint(client.remoteAddress, client.remotePort);
     const local = toEndpoint(client.localAddress, client.localPort);
     // forward_tcp_query translates only the proxy's own IPv4 address

@@ -4,26 +4,29 @@
 import { cbcUpdateOwned, createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
 import type { TurnFlushable } from "./flush-turn.ts";
 import { WriteQueue } from "../io/write-queue.ts";
+import { u32le } from "../io/le.ts";
 import type { ClientInfo, ClientSink } from "../proxy/middle-contract.ts";
 import { toEndpoint, type Endpoint } from "./address.ts";
 import { Binding, type BindingOwner } from "./binding.ts";
 import { CONNECT_TIMEOUT_MS, RPCF_USE_CRC32C, SEQ_HANDSHAKE } from "./constants.ts";
 import type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
-import { FrameDecoder, FrameEncoder, type FrameBody, type HeadedBody } from "./frame.ts";
+import { FrameDecoder, FrameEncoder } from "./frame.ts";
 import { checkMiddleHandshake, encodeHandshake, encodeHandshakeError, peerPidOf, type ProcessId } from "./handshake.ts";
 import { deriveLinkKeys } from "./keys.ts";
 import { checkMiddleNonce, decodeNonce, encodeNonce } from "./nonce.ts";
 import type { MiddleSocket } from "./socket.ts";
 import {
   classifyClientPacket,
-  decodeMiddlePacket,
+  connIdKey,
   encodeCloseConn,
   encodePing,
   encodePong,
+  i64le,
+  MIDDLE_FIELDS,
+  middlePacketType,
   proxyReqFlags,
-  proxyReqHeadLength,
-  writeProxyReqHead,
-  type ProxyReqHead,
+  proxyReqHeadBytes,
+  writeProxyReqFields,
 } from "./wire.ts";
 
 export type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
@@ -35,24 +38,6 @@ type Stage = "connecting" | "nonce" | "handshake" | "ready" | "closed";
 const MAX_INBOUND_PACKET = 16 << 20;
 const GRACEFUL_CLOSE_MS = 5000;
 
-/** One queued RPC_PROXY_REQ: its head is written straight into the batch's frame, no buffer of its own. */
-class ProxyReqBody implements HeadedBody, ProxyReqHead {
-  readonly headBytes: number;
-  constructor(
-    readonly flags: number,
-    readonly connId: bigint,
-    readonly client: Endpoint,
-    readonly proxy: Endpoint,
-    readonly tag: Uint8Array | null,
-    readonly payload: Uint8Array,
-  ) {
-    this.headBytes = proxyReqHeadLength(this);
-  }
-  writeHead(out: Uint8Array, dv: DataView, off: number): void {
-    writeProxyReqHead(out, dv, off, this);
-  }
-}
-
 export class MiddleConnection implements BindingOwner, TurnFlushable {
   readonly target: { host: string; port: number };
   #stage: Stage = "connecting";
@@ -62,8 +47,6 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   readonly #decoder = new FrameDecoder(MAX_INBOUND_PACKET);
   #cipher: CbcStream | null = null;
   #decipher: CbcStream | null = null;
-  #batch: FrameBody[] = [];
-  #batchBytes = 0;
   #flushScheduled = false;
   readonly #flushTask = (): void => {
     this.#flushScheduled = false;
@@ -77,7 +60,8 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   #handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #lastInboundMs = 0;
-  readonly #bindings = new Map<bigint, Binding>();
+  /** By Binding.key (the conn id as a number: exact, ids stay below 2^53). */
+  readonly #bindings = new Map<number, Binding>();
   readonly #drainWaiters = new Set<Binding>();
   readonly #s: ConnectionSettings;
   readonly #events: ConnectionEvents;
@@ -106,7 +90,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     return this.#bindings.size;
   }
   get queuedBytes(): number {
-    return this.#batchBytes + (this.#queue?.pendingBytes ?? 0);
+    return this.#encoder.pendingBytes + (this.#queue?.pendingBytes ?? 0);
   }
 
   start(): void {
@@ -124,7 +108,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   /** Registers a client on this connection (backend-rpc.md §10.6); the caller checked readiness. */
   bind(connId: bigint, client: ClientInfo, sink: ClientSink, onDrain: () => void): Binding {
     const b = new Binding(this, connId, client, sink, onDrain, this.#s.nat);
-    this.#bindings.set(connId, b);
+    this.#bindings.set(b.key, b);
     return b;
   }
 
@@ -149,10 +133,16 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     }
     const tag = this.#s.proxyTag;
     const flags = proxyReqFlags(b.client.transport, kind, quickAck, tag !== null);
-    const body = new ProxyReqBody(flags, b.connId, b.clientEndpoint, b.proxyEndpoint, tag, packet);
+    const headBytes = proxyReqHeadBytes(flags, tag);
     b.announced = true;
     c.forwardedQueries++;
-    this.#enqueue(body, body.headBytes + packet.length);
+    // written straight into the batch: the client's payload is copied once, into its frame
+    const enc = this.#encoder;
+    const off = enc.beginFrame(headBytes + packet.length);
+    writeProxyReqFields(enc.buffer, enc.view, off, flags, b.connId, b.clientEndpoint, b.proxyEndpoint, tag);
+    enc.buffer.set(packet, off + headBytes);
+    enc.endFrame();
+    this.#scheduleFlush();
     if (this.queuedBytes > this.#s.highWaterBytes) {
       this.#drainWaiters.add(b);
       return false;
@@ -162,20 +152,23 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
 
   /** The client went away: RPC_CLOSE_CONN if the ME ever saw the id. */
   unbind(b: Binding): void {
-    if (this.#bindings.get(b.connId) !== b) return;
-    this.#bindings.delete(b.connId);
+    if (this.#bindings.get(b.key) !== b) return;
+    this.#bindings.delete(b.key);
     this.#drainWaiters.delete(b);
     if (b.announced && this.#stage === "ready") this.#sendCloseConn(b.connId);
   }
 
   #sendCloseConn(connId: bigint): void {
     this.#s.counters.closeConnSent++;
-    this.#enqueue(encodeCloseConn(connId), 12);
+    this.#enqueue(encodeCloseConn(connId));
   }
 
-  #enqueue(body: FrameBody, bytes: number): void {
-    this.#batch.push(body);
-    this.#batchBytes += bytes + 12;
+  #enqueue(body: Uint8Array): void {
+    this.#encoder.append(body);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // setImmediate, not a microtask: Bun drains microtasks after every socket callback, so a
@@ -189,15 +182,17 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
 
   // ---- FlushTurn (rpc/flush-turn.ts): frame now, encrypted with the other links' batches, then sent
 
-  takeBatch(): { cipher: CbcStream; frames: Uint8Array } | null {
+  takeBatch(): Uint8Array | null {
     this.#flushScheduled = false;
-    const cipher = this.#cipher;
-    if (!cipher) {
+    if (!this.#cipher) {
       this.#flush(); // before the keys exist (nonce stage): plaintext, nothing to encrypt
       return null;
     }
-    const frames = this.#takeFrames();
-    return frames && { cipher, frames };
+    return this.#takeFrames();
+  }
+
+  get batchCipher(): CbcStream {
+    return this.#cipher!;
   }
 
   sendBatch(frames: Uint8Array): void {
@@ -220,12 +215,8 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
    * exist the batch is padded to whole blocks in the encoder's reused scratch buffer (encrypted in
    * place next; WriteQueue.writeCopy copies only what the kernel does not take at once). */
   #takeFrames(): Uint8Array | null {
-    if (this.#batch.length === 0 || !this.#queue || this.#stage === "closed") return null;
-    const encrypted = this.#cipher !== null;
-    const frames = this.#encoder.encode(this.#batch, encrypted, encrypted);
-    this.#batch = [];
-    this.#batchBytes = 0;
-    return frames;
+    if (!this.#queue || this.#stage === "closed") return null;
+    return this.#encoder.take(this.#cipher !== null);
   }
 
   #wakeDrainWaiters(): void {
@@ -267,7 +258,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     }
     this.#nonceTs = this.#s.unixSec();
     this.#nonce = this.#s.random.bytes(16);
-    this.#enqueue(encodeNonce({ keySelect: this.#secret.keySelect, ts: this.#nonceTs, nonce: this.#nonce }), 32);
+    this.#enqueue(encodeNonce({ keySelect: this.#secret.keySelect, ts: this.#nonceTs, nonce: this.#nonce }));
     this.#flush();
   }
 
@@ -277,15 +268,15 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     // Bun hands `data` a fresh buffer: it is ours, so whole CBC blocks are decrypted over it.
     if (this.#decipher) cbcUpdateOwned(this.#decipher, chunk, this.#pushPlain);
     else this.#decoder.push(chunk);
-    for (;;) {
-      const r = this.#decoder.next();
-      if (r.kind === "need-more") return;
-      if (r.kind === "error") return this.#fail(r.code, r.reason);
-      if (this.#stage === "nonce") this.#onNonce(r.body);
-      else if (this.#stage === "handshake") this.#onHandshake(r.body);
-      else if (this.#stage === "ready") this.#onPacket(r.body);
+    const d = this.#decoder;
+    while (d.nextPacket()) {
+      if (this.#stage === "ready") this.#onPacket(d.packetBytes, d.bodyStart, d.bodyEnd);
+      else if (this.#stage === "nonce") this.#onNonce(d.packetBytes.subarray(d.bodyStart, d.bodyEnd));
+      else if (this.#stage === "handshake") this.#onHandshake(d.packetBytes.subarray(d.bodyStart, d.bodyEnd));
       if ((this.#stage as Stage) === "closed") return;
     }
+    const e = d.error;
+    if (e) this.#fail(e.code, e.reason);
   }
 
   #onNonce(body: Uint8Array): void {
@@ -318,7 +309,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     this.#decipher = createAesCbcDecryptor(keys.read.key, keys.read.iv);
     this.#stage = "handshake";
     this.#encoder.seq = SEQ_HANDSHAKE;
-    this.#enqueue(encodeHandshake({ flags: RPCF_USE_CRC32C, sender: this.#sender, peer: peerPidOf(remote.ipv4, remote.port) }), 32);
+    this.#enqueue(encodeHandshake({ flags: RPCF_USE_CRC32C, sender: this.#sender, peer: peerPidOf(remote.ipv4, remote.port) }));
     this.#flush();
   }
 
@@ -326,7 +317,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     const h = checkMiddleHandshake(body, this.#sender, RPCF_USE_CRC32C);
     if (!h.ok) {
       // best effort, as in C: flushed before a graceful close (an ME that switched to CRC32C drops it)
-      if (h.sendError) this.#enqueue(encodeHandshakeError(h.code, this.#sender), 20);
+      if (h.sendError) this.#enqueue(encodeHandshakeError(h.code, this.#sender));
       return this.#fail(h.code, h.reason, h.sendError);
     }
     this.#encoder.useCrc32c = this.#decoder.useCrc32c = h.useCrc32c;
@@ -340,19 +331,20 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
 
   // ---- tunnel
 
-  #onPacket(body: Uint8Array): void {
-    const p = decodeMiddlePacket(body);
+  /** One packet of the tunnel, bytes[start, end) (read in place: the hot path allocates only the payload view). */
+  #onPacket(bytes: Uint8Array, start: number, end: number): void {
     const c = this.#s.counters;
-    switch (p.type) {
+    const f = MIDDLE_FIELDS;
+    switch (middlePacketType(bytes, start, end)) {
       case "proxy-ans": {
-        const b = this.#bindings.get(p.connId);
+        const b = this.#bindings.get(connIdKey(bytes, start + f.proxyAns.connId));
         if (!b) {
           c.droppedResponses++;
-          this.#sendCloseConn(p.connId);
+          this.#sendCloseConn(i64le(bytes, start + f.proxyAns.connId));
           return;
         }
         c.forwardedResponses++;
-        b.sink.sendPacket(p.payload);
+        b.sink.sendPacket(bytes.subarray(start + f.proxyAns.payload, end));
         if (b.sink.pendingBytes > this.#s.maxClientPendingBytes) {
           c.clientsClosedSlow++;
           this.#dropBinding(b, true, "client too slow");
@@ -360,18 +352,18 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
         return;
       }
       case "simple-ack": {
-        const b = this.#bindings.get(p.connId);
+        const b = this.#bindings.get(connIdKey(bytes, start + f.simpleAck.connId));
         if (!b) {
           c.droppedSimpleAcks++;
-          this.#sendCloseConn(p.connId);
+          this.#sendCloseConn(i64le(bytes, start + f.simpleAck.connId));
           return;
         }
         c.forwardedSimpleAcks++;
-        b.sink.sendQuickAck(p.confirm);
+        b.sink.sendQuickAck(u32le(bytes, start + f.simpleAck.confirm));
         return;
       }
       case "close-ext": {
-        const b = this.#bindings.get(p.connId);
+        const b = this.#bindings.get(connIdKey(bytes, start + f.closeExt.connId));
         if (b) {
           c.closeExtReceived++;
           this.#dropBinding(b, false, "RPC_CLOSE_EXT");
@@ -379,7 +371,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
         return;
       }
       case "ping":
-        this.#enqueue(encodePong(p.id), 12);
+        this.#enqueue(encodePong(bytes.slice(start + f.ping.id, start + f.ping.id + 8)));
         return;
       case "pong":
         return;
@@ -393,7 +385,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   #dropBinding(b: Binding, notify: boolean, reason: string): void {
     if (notify) this.unbind(b);
     else {
-      this.#bindings.delete(b.connId);
+      this.#bindings.delete(b.key);
       this.#drainWaiters.delete(b);
     }
     b.markDead();
@@ -413,7 +405,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
         this.close("middle-end silent");
         return;
       }
-      this.#enqueue(encodePing(this.#s.random.bytes(8)), 12);
+      this.#enqueue(encodePing(this.#s.random.bytes(8)));
     }, every);
   }
 
@@ -442,8 +434,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     this.#cipher?.free();
     this.#decipher?.free();
     this.#cipher = this.#decipher = null;
-    this.#batch = [];
-    this.#batchBytes = 0;
+    this.#encoder.discard();
     const bound = [...this.#bindings.values()];
     this.#bindings.clear();
     this.#drainWaiters.clear();

@@ -8,14 +8,22 @@ import { cbcEncryptInPlaceMany, type CbcStream } from "../crypto/aes.ts";
 /** A link's side of the turn (MiddleConnection). */
 export interface TurnFlushable {
   /** Frames what is queued: null when nothing is (or it was sent unencrypted already). */
-  takeBatch(): { cipher: CbcStream; frames: Uint8Array } | null;
+  takeBatch(): Uint8Array | null;
+  /** The CBC stream the batch takeBatch() just returned is encrypted with. */
+  readonly batchCipher: CbcStream;
   /** The batch, now encrypted in place, goes to the socket. */
   sendBatch(frames: Uint8Array): void;
 }
 
 export class FlushTurn {
   #due: TurnFlushable[] = [];
+  /** The other list: links scheduled while a flush runs go there (the arrays live as long as the turn). */
+  #spare: TurnFlushable[] = [];
   #scheduled = false;
+  #flushing = false;
+  readonly #links: TurnFlushable[] = [];
+  readonly #ciphers: CbcStream[] = [];
+  readonly #batches: Uint8Array[] = [];
   readonly #run = (): void => this.flushNow();
 
   /** `link` has frames queued: flushed at the end of this turn, with the others. */
@@ -26,24 +34,33 @@ export class FlushTurn {
     setImmediate(this.#run);
   }
 
-  /** Flushes every scheduled link now (the setImmediate task; tests). */
+  /** Flushes every scheduled link now (the setImmediate task; tests). No garbage per turn. */
   flushNow(): void {
     this.#scheduled = false;
     const due = this.#due;
-    if (due.length === 0) return;
-    this.#due = [];
-    const links: TurnFlushable[] = [];
-    const ciphers: CbcStream[] = [];
-    const batches: Uint8Array[] = [];
-    for (const link of due) {
-      const b = link.takeBatch();
-      if (b === null) continue;
-      links.push(link);
-      ciphers.push(b.cipher);
-      batches.push(b.frames);
+    if (due.length === 0 || this.#flushing) return;
+    this.#due = this.#spare;
+    this.#flushing = true;
+    const links = this.#links;
+    const ciphers = this.#ciphers;
+    const batches = this.#batches;
+    try {
+      for (let i = 0; i < due.length; i++) {
+        const link = due[i]!;
+        const frames = link.takeBatch();
+        if (frames === null) continue;
+        links.push(link);
+        ciphers.push(link.batchCipher);
+        batches.push(frames);
+      }
+      if (links.length === 0) return;
+      cbcEncryptInPlaceMany(ciphers, batches);
+      for (let i = 0; i < links.length; i++) links[i]!.sendBatch(batches[i]!);
+    } finally {
+      due.length = 0;
+      this.#spare = due;
+      links.length = ciphers.length = batches.length = 0;
+      this.#flushing = false;
     }
-    if (links.length === 0) return;
-    cbcEncryptInPlaceMany(ciphers, batches);
-    for (let i = 0; i < links.length; i++) links[i]!.sendBatch(batches[i]!);
   }
 }

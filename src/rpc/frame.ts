@@ -31,72 +31,123 @@ function bodyLength(body: FrameBody): number {
   return n;
 }
 
-/** Outbound framing state of one direction: the seqno counter and the negotiated checksum. */
+/**
+ * Outbound framing state of one direction: the seqno counter, the negotiated checksum, and the
+ * batch of frames written since the last take(). A frame is written whole when it is queued, with
+ * the seqno and checksum of that moment, as tcp_rpc_write_packet does; take() pads the batch (while
+ * encryption is on: tcp_rpc_flush) and hands it over for one encryption and one write.
+ */
 export class FrameEncoder {
   seq = SEQ_NONCE;
   useCrc32c = false;
-  /** Reused by transient encodes: a batch lives there only until it is encrypted in place and written. */
-  #scratch: Buffer | null = null;
+  /** The batch buffer, reused from batch to batch; its first `#length` bytes are frames. */
+  #buf: Buffer = EMPTY_BUFFER;
+  #view: DataView = new DataView(EMPTY_BUFFER.buffer);
+  #length = 0;
+  #frameStart = 0;
+
+  /** Bytes of frames waiting for take(). */
+  get pendingBytes(): number {
+    return this.#length;
+  }
 
   /**
-   * Frames `bodies` into one buffer with consecutive seqnos. With `pad`, appends padding words so
-   * the whole batch is a multiple of 16 bytes (only while encryption is on: tcp_rpc_flush).
-   * With `transient`, the result is a view into a buffer this encoder reuses: valid only until the
-   * next encode (the caller encrypts it in place and hands it to WriteQueue.writeCopy).
+   * Starts a frame whose body is `bodyBytes` long (a multiple of 4) and returns the offset of the
+   * body in `buffer`, which the caller fills through `buffer` and `view` (read them after this call:
+   * it may grow the buffer), then calls endFrame().
    */
-  encode(bodies: readonly FrameBody[], pad: boolean, transient = false): Uint8Array {
-    let total = 0;
-    for (const b of bodies) {
-      const n = bodyLength(b);
-      // tcp_rpc_conn_send asserts this: an unaligned body is our bug, not hostile input
-      if (n & 3) throw new Error(`rpc body length ${n} is not a multiple of 4`);
-      total += n + FRAME_OVERHEAD;
-    }
-    const padBytes = pad ? (16 - (total & 15)) & 15 : 0;
-    const out = transient ? this.#scratchOf(total + padBytes) : Buffer.allocUnsafe(total + padBytes);
-    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    let off = 0;
-    for (const b of bodies) {
-      const start = off;
-      const n = bodyLength(b);
-      view.setInt32(off, n + FRAME_OVERHEAD, true);
-      view.setInt32(off + 4, this.seq++, true);
-      off += 8;
-      if (b instanceof Uint8Array) {
-        out.set(b, off);
-        off += b.length;
-      } else if (!Array.isArray(b)) {
-        const h = b as HeadedBody;
-        h.writeHead(out, view, off);
-        off += h.headBytes;
-        out.set(h.payload, off);
-        off += h.payload.length;
-      } else {
-        for (const p of b as readonly Uint8Array[]) {
-          out.set(p, off);
-          off += p.length;
-        }
+  beginFrame(bodyBytes: number): number {
+    // tcp_rpc_conn_send asserts this: an unaligned body is our bug, not hostile input
+    if (bodyBytes & 3) throw new Error(`rpc body length ${bodyBytes} is not a multiple of 4`);
+    const start = this.#length;
+    this.#reserve(start + bodyBytes + FRAME_OVERHEAD + 12); // + the largest padding
+    this.#view.setInt32(start, bodyBytes + FRAME_OVERHEAD, true);
+    this.#view.setInt32(start + 4, this.seq++, true);
+    this.#frameStart = start;
+    this.#length = start + 8 + bodyBytes;
+    return start + 8;
+  }
+
+  get buffer(): Buffer {
+    return this.#buf;
+  }
+  get view(): DataView {
+    return this.#view;
+  }
+
+  /** Seals the frame beginFrame() started: its checksum. */
+  endFrame(): void {
+    const region = this.#buf.subarray(this.#frameStart, this.#length);
+    this.#view.setUint32(this.#length, this.useCrc32c ? crc32c(region) : crc32(region), true);
+    this.#length += 4;
+  }
+
+  /** Queues one whole frame around `body`. */
+  append(body: FrameBody): void {
+    const off = this.beginFrame(bodyLength(body));
+    const out = this.#buf;
+    if (body instanceof Uint8Array) out.set(body, off);
+    else if (!Array.isArray(body)) {
+      const h = body as HeadedBody;
+      h.writeHead(out, this.#view, off);
+      out.set(h.payload, off + h.headBytes);
+    } else {
+      let at = off;
+      for (const p of body as readonly Uint8Array[]) {
+        out.set(p, at);
+        at += p.length;
       }
-      const region = out.subarray(start, off);
-      view.setUint32(off, this.useCrc32c ? crc32c(region) : crc32(region), true);
-      off += 4;
     }
-    for (; off < out.length; off += 4) view.setInt32(off, PADDING_WORD, true);
+    this.endFrame();
+  }
+
+  /**
+   * The queued frames, then (with `pad`) padding words up to a multiple of 16 bytes, as a view of
+   * the reused buffer: valid until the next frame is queued (the caller encrypts it in place and
+   * hands it to WriteQueue.writeCopy). Null when nothing is queued. Empties the batch.
+   */
+  take(pad: boolean): Uint8Array | null {
+    let end = this.#length;
+    if (end === 0) return null;
+    if (pad) for (; end & 15; end += 4) this.#view.setInt32(end, PADDING_WORD, true);
+    const out = this.#buf.subarray(0, end);
+    this.#length = 0;
+    // a rare huge batch does not pin its buffer: the next one starts small again
+    if (this.#buf.length > SCRATCH_MAX) this.#setBuffer(EMPTY_BUFFER);
     return out;
   }
 
-  #scratchOf(n: number): Buffer {
-    // one flush of a busy link is at most a few hundred KiB; a rare bigger one gets its own buffer
-    if (n > SCRATCH_MAX) return Buffer.allocUnsafe(n);
-    let s = this.#scratch;
-    if (s === null || s.length < n) {
-      s = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(n, (s?.length ?? 0) * 2, 1 << 16)));
-      this.#scratch = s;
-    }
-    return s.subarray(0, n);
+  /** Forgets the queued frames (the link closed); their seqnos stay spent. */
+  discard(): void {
+    this.#length = 0;
+  }
+
+  /**
+   * Frames `bodies` into one buffer with consecutive seqnos, padded with `pad` (see take()). With
+   * `transient`, the result is the reused buffer's view as take() returns it; otherwise a copy.
+   */
+  encode(bodies: readonly FrameBody[], pad: boolean, transient = false): Uint8Array {
+    if (this.#length !== 0) throw new Error("encode() while frames are queued");
+    for (const b of bodies) this.append(b);
+    const out = this.take(pad) ?? new Uint8Array(0);
+    return transient ? out : Buffer.from(out);
+  }
+
+  #reserve(n: number): void {
+    if (n <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(n, this.#buf.length * 2, SCRATCH_MIN));
+    grown.set(this.#buf.subarray(0, this.#length));
+    this.#setBuffer(grown);
+  }
+
+  #setBuffer(b: Buffer): void {
+    this.#buf = b;
+    this.#view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 }
 
+const EMPTY_BUFFER = Buffer.alloc(0);
+const SCRATCH_MIN = 1 << 16;
 const SCRATCH_MAX = 1 << 20;
 
 export type FrameResult =
@@ -138,10 +189,33 @@ export class FrameDecoder {
     this.#total += chunk.length;
   }
 
+  // The packet nextPacket() found last: its whole body is packetBytes[bodyStart, bodyEnd).
+  /** Seqno of the last packet. */
+  seq = 0;
+  /** The buffer holding the last packet (a received chunk, or a copy when it straddled chunks). */
+  packetBytes: Uint8Array = EMPTY;
+  bodyStart = 0;
+  bodyEnd = 0;
+
+  /** The error that stopped the decoder, or null. */
+  get error(): Extract<FrameResult, { kind: "error" }> | null {
+    return this.#error as Extract<FrameResult, { kind: "error" }> | null;
+  }
+
+  /** The next packet as one result object (tests, handshake tools); the link uses nextPacket(). */
   next(): FrameResult {
-    if (this.#error) return this.#error;
+    if (this.nextPacket()) return { kind: "packet", seq: this.seq, body: this.packetBytes.subarray(this.bodyStart, this.bodyEnd) };
+    return this.#error ?? NEED_MORE;
+  }
+
+  /**
+   * Finds the next packet without allocating a result: true when one is there (read `seq`,
+   * `packetBytes`, `bodyStart`, `bodyEnd`), false when more bytes are needed or `error` is set.
+   */
+  nextPacket(): boolean {
+    if (this.#error) return false;
     for (;;) {
-      if (this.#total < 4) return NEED_MORE;
+      if (this.#total < 4) return false;
       const len = this.#peekInt32();
       if (len === PADDING_WORD) {
         this.#skip(4);
@@ -152,24 +226,35 @@ export class FrameDecoder {
         return this.#fail(-1, `bad packet length ${len}`);
       }
       if (len < 16) return this.#fail(-2, `bad packet length ${len}`);
-      if (this.#total < len) return NEED_MORE;
-      const pkt = this.#take(len);
-      const head = pkt.subarray(0, len - 4);
-      const want = u32le(pkt, len - 4);
+      if (this.#total < len) return false;
+      let bytes = this.#chunks[0]!;
+      let start = this.#head;
+      if (bytes.length - start >= len) this.#advance(len);
+      else {
+        bytes = this.#copyOut(len, true);
+        start = 0;
+      }
+      const crcAt = start + len - 4;
+      const want = u32le(bytes, crcAt);
+      const head = bytes.subarray(start, crcAt);
       const got = this.useCrc32c ? crc32c(head) : crc32(head);
       if (want !== got) return this.#fail(-3, `crc mismatch: ${hex32(got)} != ${hex32(want)}`);
-      const seq = i32le(pkt, 4);
+      const seq = i32le(bytes, start + 4);
       if (seq !== this.expectedSeq) return this.#fail(-4, `got packet num ${seq}, expected ${this.expectedSeq}`);
       this.expectedSeq++;
-      return { kind: "packet", seq, body: pkt.subarray(8, len - 4) };
+      this.seq = seq;
+      this.packetBytes = bytes;
+      this.bodyStart = start + 8;
+      this.bodyEnd = crcAt;
+      return true;
     }
   }
 
-  #fail(code: number, reason: string): FrameResult {
+  #fail(code: number, reason: string): false {
     this.#error = { kind: "error", code, reason };
     this.#chunks = [];
     this.#total = 0;
-    return this.#error;
+    return false;
   }
 
   #peekInt32(): number {
@@ -183,17 +268,6 @@ export class FrameDecoder {
 
   #skip(n: number): void {
     this.#copyOut(n, true);
-  }
-
-  /** Removes n bytes: a view when they sit in one chunk, else one copy. */
-  #take(n: number): Uint8Array {
-    const c = this.#chunks[0]!;
-    if (c.length - this.#head >= n) {
-      const v = c.subarray(this.#head, this.#head + n);
-      this.#advance(n);
-      return v;
-    }
-    return this.#copyOut(n, true);
   }
 
   #advance(n: number): void {
@@ -222,6 +296,8 @@ export class FrameDecoder {
     return out;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function hex32(v: number): string {
   return (v >>> 0).toString(16).padStart(8, "0");

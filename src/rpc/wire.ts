@@ -100,29 +100,48 @@ export interface ProxyReqHead {
   tag: Uint8Array | null;
 }
 
-/** Bytes of the RPC_PROXY_REQ head for `h` (56, plus the extra block when the flags ask for one). */
+/** Bytes of the RPC_PROXY_REQ head for `flags` and `tag` (56, plus the extra block when the flags ask for one). */
+export function proxyReqHeadBytes(flags: number, tag: Uint8Array | null): number {
+  const withTag = (flags & RPC_F_HAS_AD_TAG) !== 0 && tag !== null;
+  return (flags & 0xc) !== 0 ? 60 + (withTag ? 4 + tlStringLength(tag!.length) : 0) : 56;
+}
+
+/** Bytes of the RPC_PROXY_REQ head for `h`. */
 export function proxyReqHeadLength(h: ProxyReqHead): number {
-  const withTag = (h.flags & RPC_F_HAS_AD_TAG) !== 0 && h.tag !== null;
-  return (h.flags & 0xc) !== 0 ? 60 + (withTag ? 4 + tlStringLength(h.tag!.length) : 0) : 56;
+  return proxyReqHeadBytes(h.flags, h.tag);
 }
 
 /** Writes the head at `off` of `out` (`dv` views all of `out`); returns the offset after it. */
 export function writeProxyReqHead(out: Uint8Array, dv: DataView, off: number, h: ProxyReqHead): number {
-  const withTag = (h.flags & RPC_F_HAS_AD_TAG) !== 0 && h.tag !== null;
-  const extraLen = withTag ? 4 + tlStringLength(h.tag!.length) : 0;
-  const hasExtra = (h.flags & 0xc) !== 0;
+  return writeProxyReqFields(out, dv, off, h.flags, h.connId, h.client, h.proxy, h.tag);
+}
+
+/** writeProxyReqHead with the fields as arguments (the link writes each request straight into its batch). */
+export function writeProxyReqFields(
+  out: Uint8Array,
+  dv: DataView,
+  off: number,
+  flags: number,
+  connId: bigint,
+  client: Endpoint,
+  proxy: Endpoint,
+  tag: Uint8Array | null,
+): number {
+  const withTag = (flags & RPC_F_HAS_AD_TAG) !== 0 && tag !== null;
+  const extraLen = withTag ? 4 + tlStringLength(tag!.length) : 0;
+  const hasExtra = (flags & 0xc) !== 0;
   dv.setUint32(off, RPC_PROXY_REQ, true);
-  dv.setUint32(off + 4, h.flags >>> 0, true);
-  dv.setBigInt64(off + 8, h.connId, true);
-  writeIp16(out, off + 16, h.client);
-  dv.setInt32(off + 32, h.client.port, true);
-  writeIp16(out, off + 36, h.proxy);
-  dv.setInt32(off + 52, h.proxy.port, true);
+  dv.setUint32(off + 4, flags >>> 0, true);
+  dv.setBigInt64(off + 8, connId, true);
+  writeIp16(out, off + 16, client);
+  dv.setInt32(off + 32, client.port, true);
+  writeIp16(out, off + 36, proxy);
+  dv.setInt32(off + 52, proxy.port, true);
   if (!hasExtra) return off + 56;
   dv.setInt32(off + 56, extraLen, true);
   if (withTag) {
     dv.setUint32(off + 60, TL_PROXY_TAG, true);
-    writeTlString(out, off + 64, h.tag!);
+    writeTlString(out, off + 64, tag!);
   }
   return off + 60 + extraLen;
 }
@@ -189,30 +208,66 @@ export type MiddlePacket =
   /** Wrong sizes and unknown ops are ignored by C (logged at -v). */
   | { type: "ignored"; op: number; length: number };
 
-export function decodeMiddlePacket(body: Uint8Array): MiddlePacket {
-  const op = body.length >= 4 ? u32le(body, 0) : 0;
-  const n = body.length;
-  switch (op) {
+export type MiddlePacketType = MiddlePacket["type"];
+
+/**
+ * What the ME sent in bytes[start, end), by process_client_packet's exact size rules, without
+ * allocating: the fields are then read at fixed offsets (MIDDLE_FIELDS) from `start`.
+ */
+export function middlePacketType(bytes: Uint8Array, start: number, end: number): MiddlePacketType {
+  const n = end - start;
+  switch (n >= 4 ? u32le(bytes, start) : 0) {
     case RPC_PROXY_ANS:
-      if (n >= 16) return { type: "proxy-ans", flags: i32le(body, 4), connId: i64le(body, 8), payload: body.subarray(16) };
-      break;
+      return n >= 16 ? "proxy-ans" : "ignored";
     case RPC_SIMPLE_ACK:
-      if (n === 16) return { type: "simple-ack", connId: i64le(body, 4), confirm: u32le(body, 12) };
-      break;
+      return n === 16 ? "simple-ack" : "ignored";
     case RPC_CLOSE_EXT:
-      if (n === 12) return { type: "close-ext", connId: i64le(body, 4) };
-      break;
+      return n === 12 ? "close-ext" : "ignored";
     case RPC_PING:
-      if (n === 12) return { type: "ping", id: body.slice(4, 12) };
-      break;
+      return n === 12 ? "ping" : "ignored";
     case RPC_PONG:
-      return { type: "pong" };
+      return "pong";
   }
-  return { type: "ignored", op, length: n };
+  return "ignored";
+}
+
+/** Field offsets from the start of each middle packet body. */
+export const MIDDLE_FIELDS = {
+  proxyAns: { flags: 4, connId: 8, payload: 16 },
+  simpleAck: { connId: 4, confirm: 12 },
+  closeExt: { connId: 4 },
+  ping: { id: 4 },
+} as const;
+
+/**
+ * The i64 connection id at `off` as a Map key: exact for ids in [0, 2^53), which covers every id
+ * ConnIdAllocator hands out; any other id (negative, or ≥ 2^53) cannot be ours and maps to -1.
+ */
+export function connIdKey(bytes: Uint8Array, off: number): number {
+  const hi = u32le(bytes, off + 4);
+  return hi < 0x200000 ? hi * 0x100000000 + u32le(bytes, off) : -1;
+}
+
+export function decodeMiddlePacket(body: Uint8Array): MiddlePacket {
+  const type = middlePacketType(body, 0, body.length);
+  const f = MIDDLE_FIELDS;
+  switch (type) {
+    case "proxy-ans":
+      return { type, flags: i32le(body, f.proxyAns.flags), connId: i64le(body, f.proxyAns.connId), payload: body.subarray(f.proxyAns.payload) };
+    case "simple-ack":
+      return { type, connId: i64le(body, f.simpleAck.connId), confirm: u32le(body, f.simpleAck.confirm) };
+    case "close-ext":
+      return { type, connId: i64le(body, f.closeExt.connId) };
+    case "ping":
+      return { type, id: body.slice(f.ping.id, f.ping.id + 8) };
+    case "pong":
+      return { type };
+  }
+  return { type: "ignored", op: body.length >= 4 ? u32le(body, 0) : 0, length: body.length };
 }
 
 /** The signed 64-bit little-endian connection id at `off` (a DataView only for the BigInt read). */
-function i64le(b: Uint8Array, off: number): bigint {
+export function i64le(b: Uint8Array, off: number): bigint {
   return new DataView(b.buffer, b.byteOffset + off, 8).getBigInt64(0, true);
 }
 

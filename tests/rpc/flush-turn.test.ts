@@ -17,7 +17,10 @@ class FakeLink implements TurnFlushable {
     this.taken++;
     const b = this.batch;
     this.batch = null;
-    return b && this.cipher ? { cipher: this.cipher, frames: b } : null;
+    return b && this.cipher ? b : null;
+  }
+  get batchCipher(): CbcStream {
+    return this.cipher!;
   }
   sendBatch(frames: Uint8Array): void {
     this.sent.push(Buffer.from(frames));

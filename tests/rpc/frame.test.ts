@@ -37,6 +37,43 @@ describe("FrameEncoder", () => {
     expect(enc.seq).toBe(-2 + 4);
   });
 
+  test("a frame is sealed when it is queued (its seqno and checksum of that moment); take() pads the batch once", () => {
+    const enc = new FrameEncoder();
+    enc.append(new Uint8Array(8).fill(1)); // seq -2, CRC32
+    enc.useCrc32c = true;
+    const off = enc.beginFrame(4); // seq -1, CRC32C, body written in place
+    enc.buffer.set([9, 9, 9, 9], off);
+    enc.endFrame();
+    expect(enc.pendingBytes).toBe(20 + 16);
+    const batch = Buffer.from(enc.take(true)!);
+    expect(batch.length).toBe(48); // 36 + 3 padding words
+    expect(enc.take(true)).toBeNull();
+    const d = new FrameDecoder();
+    d.push(batch.subarray(0, 20));
+    expect(d.next()).toMatchObject({ kind: "packet", seq: -2 });
+    d.useCrc32c = true;
+    d.push(batch.subarray(20));
+    const second = d.next();
+    expect(second).toMatchObject({ kind: "packet", seq: -1 });
+    expect(second.kind === "packet" && [...second.body]).toEqual([9, 9, 9, 9]);
+    expect(d.next().kind).toBe("need-more");
+    expect(d.paddingWords).toBe(3);
+  });
+
+  test("discard() forgets the queued frames but not their seqnos; a batch bigger than 1 MiB is not kept", () => {
+    const enc = new FrameEncoder();
+    enc.append(new Uint8Array(4));
+    enc.discard();
+    expect(enc.pendingBytes).toBe(0);
+    expect(enc.seq).toBe(-1);
+    enc.append(new Uint8Array(2 << 20));
+    const big = enc.take(false)!;
+    expect(big.length).toBe((2 << 20) + 12);
+    enc.append(new Uint8Array(4));
+    expect(enc.buffer.length).toBeLessThan(1 << 20); // started over small
+    expect(big.buffer).not.toBe(enc.buffer.buffer);
+  });
+
   test("refuses an unaligned body (an invariant of our own encoders)", () => {
     expect(() => new FrameEncoder().encode([new Uint8Array(5)], false)).toThrow();
   });

@@ -224,6 +224,26 @@ describe("answers from the ME", () => {
     expect(p.counters.closeConnSent).toBe(2);
   });
 
+  test("ids beyond 2^53 or negative never reach a client whose id they share the low bits with", async () => {
+    const me = fakeMe();
+    const { pool: p } = await readyPool(me, 1);
+    const sink = new RecordingSink();
+    const route = bindOrThrow(p, sink);
+    route.send(mtprotoPacket(), false);
+    await me.waitFor(() => me.requests.length === 1);
+    await until(() => sink.packets.length === 1, 2000, "echo");
+    const id = me.requests[0]!.connId;
+    const aliases = [id + (1n << 53n), id - (1n << 63n), -1n];
+    const c = me.connectionOf(id);
+    for (const a of aliases) me.sendProxyAns(a, Buffer.alloc(8), 0, c);
+    await me.waitFor(() => me.closeConns.length === 3);
+    expect(me.closeConns).toEqual(aliases); // echoed exactly, all 64 bits
+    me.sendProxyAns(id, Buffer.alloc(8, 1));
+    await until(() => sink.packets.length === 2, 2000, "the real answer");
+    expect(sink.packets[1]).toEqual(Buffer.alloc(8, 1));
+    expect(p.counters.droppedResponses).toBe(3);
+  });
+
   test("the ME's PING is answered with PONG carrying the same id", async () => {
     const me = fakeMe();
     await readyPool(me, 1);

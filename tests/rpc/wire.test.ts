@@ -6,6 +6,7 @@ import { encodeHandshake, makeProcessId, decodeHandshake } from "../../src/rpc/h
 import { checkMiddleNonce, decodeNonce, encodeNonce } from "../../src/rpc/nonce.ts";
 import {
   classifyClientPacket,
+  connIdKey,
   decodeMiddlePacket,
   decodeProxyReq,
   encodeProxyReqHead,
@@ -122,4 +123,14 @@ test("conn ids are non-zero and never repeat", () => {
   for (let i = 0; i < 10_000; i++) seen.add(a.allocate());
   expect(seen.size).toBe(10_000);
   expect(seen.has(0n)).toBe(false);
+});
+
+test("connIdKey: exact below 2^53 (every id the allocator gives), -1 for ids that cannot be ours", () => {
+  const at = (v: bigint): number => {
+    const b = Buffer.alloc(12);
+    b.writeBigInt64LE(v, 2);
+    return connIdKey(b, 2);
+  };
+  for (const v of [1n, 0x400000n, 0xffffffffn, 0x100000000n, (1n << 53n) - 1n]) expect(at(v)).toBe(Number(v));
+  for (const v of [1n << 53n, (1n << 53n) + 0x400000n, -1n, -(1n << 63n), 0x7fffffffffffffffn]) expect(at(v)).toBe(-1);
 });
