@@ -115,8 +115,21 @@ export class WriteQueue {
     const len = chunk.length;
     if (this.#pending + len > this.#cap) return "overflow";
     if (len === 0) return this.#above ? "backpressure" : "ok";
+    if (this.#mode === "immediate" && this.#pending === 0 && !this.#waitingDrain) {
+      // nothing queued: straight to the kernel, and only a refused tail is kept (the common write
+      // stores nothing, so a busy connection does not dirty the queue for the collector each time)
+      const n = this.#socket.write(chunk, 0, len);
+      if (n < 0) {
+        this.#drop();
+        this.#onClosed?.();
+        return "closed";
+      }
+      if (n === len) return this.#above ? "backpressure" : "ok";
+      this.#waitingDrain = true;
+      chunk = chunk.subarray(n);
+    }
     this.#chunks.push(chunk);
-    this.#pending += len;
+    this.#pending += chunk.length;
     if (this.#pending > this.#high && !this.#above) {
       this.#above = true;
       this.#onHigh?.();

@@ -17,6 +17,7 @@ import { classifyClientPacket } from "./forward-filter.ts";
 import { FRONTING_DEFAULTS, FrontingRelay, type FrontingLimits } from "./fronting.ts";
 import type { ClientInfo, ClientSink, MiddleEnd, MiddleRoute } from "./middle-contract.ts";
 import type { BudgetMember, OutputBudget } from "./output-budget.ts";
+import { processOutputTurn, type OutputTurn, type TurnOwner } from "./output-turn.ts";
 import { DirectRelay } from "./session-direct.ts";
 
 /** C: job_timer_insert(c, precise_now + 10) in tcp_rpcs_ext_init_accepted. */
@@ -69,6 +70,8 @@ export interface SessionEnv {
   readonly limits: SessionLimits;
   /** Called once, when the client socket is gone. */
   readonly onGone: (s: ClientSession) => void;
+  /** Where sessions' output waits for the end of the event (output-turn.ts); the process's by default. */
+  readonly outputTurn?: OutputTurn;
   /** The process-wide cap on bytes held for clients (output-budget.ts); none in unit tests. */
   readonly budget?: OutputBudget;
 }
@@ -77,7 +80,11 @@ type State = "handshake" | "blackhole" | "established" | "direct" | "fronting" |
 
 const EMPTY = new Uint8Array(0);
 
-export class ClientSession implements ClientSink, BudgetMember {
+export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
+  // OutputTurn bookkeeping (numbers only: nothing per answer is stored in the session)
+  turnEpoch = 0;
+  turnFirst = 0;
+  turnLast = 0;
   readonly #socket: ClientSocket;
   readonly #env: SessionEnv;
   readonly #queue: WriteQueue;
@@ -91,8 +98,8 @@ export class ClientSession implements ClientSink, BudgetMember {
   #paused = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #graceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Framed answer bytes waiting in the output turn. */
   #unflushedBytes = 0;
-  #flushScheduled = false;
   #relay: FrontingRelay | null = null;
   #direct: DirectRelay | null = null;
   #gone = false;
@@ -100,7 +107,9 @@ export class ClientSession implements ClientSink, BudgetMember {
   #held = 0;
   /** The first bytes of a non-TLS client (its obfuscated2 init), kept for the init replay check. */
   #head: Buffer | null = null;
-  readonly #flushTask = (): void => this.#flush();
+  readonly #onClientPacket = (payload: Uint8Array, quickAck: boolean): void => {
+    if (this.#state === "established") this.#onPacket(payload, quickAck);
+  };
   readonly #onAlarm = (): void => this.#alarm();
   readonly #onMiddleDrain = (): void => this.#resume();
 
@@ -121,7 +130,7 @@ export class ClientSession implements ClientSink, BudgetMember {
       replay: env.replay,
       random: env.random,
       keyShare: env.keyShare,
-      outboundBytes: () => this.#queue.pendingBytes,
+      outboundBytes: () => this.pendingBytes, // the client write queue plus runs waiting in the output turn
     });
     if (env.initReplay && env.handshake.tls === null) this.#head = Buffer.alloc(0);
     env.counters.active++;
@@ -138,7 +147,8 @@ export class ClientSession implements ClientSink, BudgetMember {
     this.#env.counters.bytesFromClients += chunk.length;
     switch (this.#state) {
       case "established":
-        this.#onDecoded(this.#stack!.decode(chunk, true)); // Bun gives `data` a fresh buffer
+        // Bun gives `data` a fresh buffer: decrypted in place, packets handed on as views of it
+        if (this.#stack!.decodeEach(chunk, true, this.#onClientPacket) !== null) this.close("protocol");
         return;
       case "handshake":
         this.#onHandshakeBytes(chunk);
@@ -225,20 +235,14 @@ export class ClientSession implements ClientSink, BudgetMember {
   sendPacket(payload: Uint8Array): void {
     const stack = this.#stack;
     if (stack === null || this.#state !== "established") return;
-    stack.queuePacket(payload, true); // ClientSink: the payload is ours now
-    this.#unflushedBytes += payload.length + 4;
-    this.#scheduleFlush();
-    this.#account();
+    this.#queueRun(stack.frameAnswer(payload, true)); // ClientSink: the payload is ours now
   }
 
   sendQuickAck(confirm: number): void {
     const stack = this.#stack;
     if (stack === null || this.#state !== "established") return;
     // the frame encoder writes the token big-endian for abridged, as C byte-swaps (§3.8)
-    stack.queueQuickAck(confirm);
-    this.#unflushedBytes += 4;
-    this.#scheduleFlush();
-    this.#account();
+    this.#queueRun(stack.frameQuickAck(confirm));
   }
 
   closeFromMiddle(_reason: string): void {
@@ -410,9 +414,7 @@ export class ClientSession implements ClientSink, BudgetMember {
     }
     if (a.kind === "pong") {
       c.pongs++;
-      this.#stack!.queuePacket(a.answer);
-      this.#unflushedBytes += a.answer.length + 4;
-      this.#scheduleFlush();
+      this.#queueRun(this.#stack!.frameAnswer(a.answer, true)); // a fresh copy: ours
       return;
     }
     let route = this.#route;
@@ -445,20 +447,24 @@ export class ClientSession implements ClientSink, BudgetMember {
 
   // ---- output
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(this.#flushTask);
+  /** One framed run for the client, written with the event's other output (output-turn.ts). */
+  #queueRun(run: Uint8Array): void {
+    this.#unflushedBytes += run.length;
+    (this.#env.outputTurn ?? processOutputTurn).add(this, run);
+    this.#account();
   }
 
-  /** One event's frames → one CTR pass → one write (BUN-NOTES: one write per event). */
-  #flush(): void {
-    this.#flushScheduled = false;
+  /** TurnOwner: this event's runs → one CTR pass → one write (BUN-NOTES: one write per event). */
+  writeRuns(first: Uint8Array, more: Uint8Array[] | null): void {
     const stack = this.#stack;
-    if (stack === null || this.#state === "closed") return;
+    if (stack === null || this.#state !== "established") return; // closed meanwhile: dropped, as C's fail_connection
     this.#unflushedBytes = 0;
-    const data = stack.flush();
-    if (data !== null) this.#writeClient(data);
+    this.#writeClient(stack.seal(first, more));
+  }
+
+  /** Sends what the output turn holds for this session now (a graceful close). */
+  #flush(): void {
+    (this.#env.outputTurn ?? processOutputTurn).flushOwner(this);
   }
 
   #writeClient(bytes: Uint8Array): WriteResult {

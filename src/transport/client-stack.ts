@@ -8,8 +8,10 @@ import type { RandomSource } from "../crypto/random.ts";
 import {
   MAX_CONNECTION_BUFFER_BYTES,
   protocolError,
+  type ClientPacket,
   type ClientTransport,
   type DecodeResult,
+  type PacketHandler,
   type ProtocolError,
 } from "./codec.ts";
 import { createFrameDecoder } from "./frame-decoder.ts";
@@ -42,14 +44,26 @@ export interface ClientStack {
    * packets are views of it; otherwise the chunk is left as it was.
    */
   decode(chunk: Uint8Array, owned?: boolean): DecodeResult;
+  /** decode() without result objects (the data path): packets go to `onPacket` as they are cut;
+   * returns the error to close on (after the packets before it), or null. */
+  decodeEach(chunk: Uint8Array, owned: boolean, onPacket: PacketHandler): ProtocolError | null;
   /**
-   * Queues one RPC_PROXY_ANS payload (or a pong) for the next flush. `owned`: nobody reads the
-   * payload, nor the 4 bytes before it, after this call, so the flush may encrypt them in place.
+   * One RPC_PROXY_ANS payload (or a pong) framed, still in plaintext, for seal(). `owned`: nobody
+   * reads the payload, nor the bytes before it, after this call, so the header is written in front
+   * of it and the run is a view of the payload's buffer (no copy); otherwise a new buffer.
    */
+  frameAnswer(payload: Uint8Array, owned: boolean): Uint8Array;
+  /** The quick ack for RPC_SIMPLE_ACK `confirm`, framed, in a new buffer. */
+  frameQuickAck(token: number): Uint8Array;
+  /**
+   * Framed runs, in the order they were framed → one CTR pass (in place: the runs are used up)
+   * → TLS records: the bytes for one socket write.
+   */
+  seal(first: Uint8Array, more: readonly Uint8Array[] | null): Uint8Array;
+  /** queuePacket/queueQuickAck/flush: the same, holding the runs in the stack (tests, tools). */
   queuePacket(payload: Uint8Array, owned?: boolean): void;
-  /** Queues the quick ack for RPC_SIMPLE_ACK `confirm`. */
   queueQuickAck(token: number): void;
-  /** Frames → one CTR pass → TLS records: the bytes for one socket write, or null if nothing is queued. */
+  /** The runs queued so far, sealed; null if nothing is queued. */
   flush(): Uint8Array | null;
   /** Inbound bytes held by the layers plus outbound bytes queued and not flushed. */
   readonly bufferedBytes: number;
@@ -77,63 +91,94 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
   const maxRecord = opts.tls?.maxRecordPayload ?? TLS_RECORD_PAYLOAD_DEFAULT;
   const cap = opts.maxBufferedBytes ?? MAX_CONNECTION_BUFFER_BYTES;
   const { readCipher, writeCipher } = opts;
-  let parts: Uint8Array[] = [];
+  const parts: Uint8Array[] = []; // queuePacket/queueQuickAck runs until flush()
   let queued = 0;
-  let ownedPayload: Uint8Array | null = null; // may be encrypted in place with its frame header
+  // frame parts of one frameAnswer/frameQuickAck (they may include shared constants: always copied)
+  const scratch: Uint8Array[] = [];
+  const takeScratch = (): Uint8Array => {
+    const run = Buffer.concat(scratch);
+    scratch.length = 0;
+    return run;
+  };
 
   const inbound = (): number => frames.bufferedBytes + (records?.bufferedBytes ?? 0);
   const overflow = (): boolean => inbound() + queued + (opts.outboundBytes?.() ?? 0) > cap;
 
   return {
-    decode(chunk, owned = false) {
+    decodeEach(chunk, owned, onPacket) {
       let cipherText: Uint8Array;
-      let recordError: DecodeResult | null = null;
+      let recordError: ProtocolError | null = null;
       if (records) {
         const r = records.push(chunk);
         cipherText = r.payload.length === 1 ? r.payload[0]! : Buffer.concat(r.payload);
         if (r.payload.length > 1) owned = true; // a fresh concatenation
-        if (r.kind === "error") recordError = { kind: "error", packets: [], error: r.error };
+        if (r.kind === "error") recordError = r.error;
       } else {
         cipherText = chunk;
       }
-      let result: DecodeResult = { kind: "ok", packets: [] };
       if (cipherText.length > 0) {
         if (owned) readCipher.updateInPlace(cipherText);
-        result = frames.push(owned ? cipherText : readCipher.update(cipherText));
+        const error = frames.pushEach(owned ? cipherText : readCipher.update(cipherText), onPacket);
+        if (error) return error;
       }
-      if (result.kind === "error") return result;
-      if (recordError) return { ...recordError, packets: result.packets };
-      if (overflow()) {
-        return { kind: "error", packets: result.packets, error: protocolError("buffer-overflow", `more than ${cap} bytes buffered`) };
+      if (recordError) return recordError;
+      if (overflow()) return protocolError("buffer-overflow", `more than ${cap} bytes buffered`);
+      return null;
+    },
+    decode(chunk, owned = false) {
+      const packets: ClientPacket[] = [];
+      const error = this.decodeEach(chunk, owned, (payload, quickAck) => packets.push({ payload, quickAck }));
+      return error ? { kind: "error", packets, error } : { kind: "ok", packets };
+    },
+    frameAnswer(payload, owned) {
+      if (owned) {
+        // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in)
+        const h = encoder.inPlaceHeaderBytes(payload.length);
+        if (h > 0 && payload.byteOffset >= h) {
+          const run = new Uint8Array(payload.buffer, payload.byteOffset - h, h + payload.length);
+          encoder.writeHeader(payload.length, run, 0);
+          return run;
+        }
       }
-      return result;
+      encoder.packet(payload, scratch);
+      return takeScratch();
+    },
+    frameQuickAck(token) {
+      encoder.quickAck(token, scratch);
+      return takeScratch();
+    },
+    seal(first, more) {
+      let plain = first;
+      if (more !== null && more.length > 0) {
+        let n = first.length;
+        for (let i = 0; i < more.length; i++) n += more[i]!.length;
+        plain = Buffer.allocUnsafe(n);
+        plain.set(first, 0);
+        let at = first.length;
+        for (let i = 0; i < more.length; i++) {
+          plain.set(more[i]!, at);
+          at += more[i]!.length;
+        }
+      }
+      writeCipher.updateInPlace(plain);
+      return records ? encodeTlsRecords(plain, maxRecord) : plain;
     },
     queuePacket(payload, owned = false) {
-      const before = parts.length;
-      ownedPayload = owned && before === 0 ? payload : null;
-      encoder.packet(payload, parts);
-      for (let i = before; i < parts.length; i++) queued += parts[i]!.length;
+      const run = this.frameAnswer(payload, owned);
+      parts.push(run);
+      queued += run.length;
     },
     queueQuickAck(token) {
-      const before = parts.length;
-      encoder.quickAck(token, parts);
-      for (let i = before; i < parts.length; i++) queued += parts[i]!.length;
+      const run = this.frameQuickAck(token);
+      parts.push(run);
+      queued += run.length;
     },
     flush() {
-      if (queued === 0) return null;
-      let cipherText: Uint8Array;
-      if (parts.length === 2) {
-        cipherText = parts[1] === ownedPayload ? encryptHeadedInPlace(writeCipher, parts[0]!, parts[1]!) : encryptHeaded(writeCipher, parts[0]!, parts[1]!);
-      } else if (parts.length === 1) {
-        cipherText = writeCipher.update(parts[0]!);
-      } else {
-        cipherText = Buffer.concat(parts, queued);
-        writeCipher.updateInPlace(cipherText);
-      }
-      ownedPayload = null;
-      parts = [];
+      if (parts.length === 0) return null;
+      const out = this.seal(parts[0]!, parts.length > 1 ? parts.slice(1) : null);
+      parts.length = 0;
       queued = 0;
-      return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
+      return out;
     },
     get bufferedBytes() {
       return inbound() + queued;
@@ -166,31 +211,4 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
       writeCipher.free();
     },
   };
-}
-
-/**
- * One frame header + one payload (one answer per flush, the common case) through the cipher without
- * concatenating them: when the payload's buffer has room before it (the RPC_PROXY_ANS header it came
- * in), the header is written there, the run is encrypted in one pass, and the borrowed bytes are put
- * back before anyone else can look, so the payload's owner sees its buffer unchanged.
- */
-/** encryptHeaded for a payload handed over with its header: the run is encrypted where it lies. */
-function encryptHeadedInPlace(cipher: CtrStream, head: Uint8Array, payload: Uint8Array): Uint8Array {
-  const h = head.length;
-  if (payload.byteOffset < h || h > 4) return encryptHeaded(cipher, head, payload);
-  const run = new Uint8Array(payload.buffer, payload.byteOffset - h, h + payload.length);
-  run.set(head);
-  cipher.updateInPlace(run);
-  return run;
-}
-
-function encryptHeaded(cipher: CtrStream, head: Uint8Array, payload: Uint8Array): Uint8Array {
-  const h = head.length;
-  if (payload.byteOffset < h || h > 4) return cipher.update(Buffer.concat([head, payload], h + payload.length));
-  const run = new Uint8Array(payload.buffer, payload.byteOffset - h, h + payload.length);
-  const saved = run[0]! | (run[1]! << 8) | (run[2]! << 16) | (run[3]! << 24);
-  run.set(head);
-  const out = cipher.update(run);
-  for (let i = 0; i < h; i++) run[i] = (saved >>> (8 * i)) & 0xff;
-  return out;
 }

@@ -38,9 +38,17 @@ export type DecodeResult =
   | { readonly kind: "ok"; readonly packets: ClientPacket[] }
   | { readonly kind: "error"; readonly packets: ClientPacket[]; readonly error: ProtocolError };
 
+/** Receives each packet as it is cut (the payload is a view of the pushed bytes when it fits one chunk). */
+export type PacketHandler = (payload: Uint8Array, quickAck: boolean) => void;
+
 /** An incremental decoder over arbitrarily chunked input. The pushed chunk now belongs to it. */
 export interface FrameDecoder {
   push(chunk: Uint8Array): DecodeResult;
+  /**
+   * push() without result objects (the data path): each packet goes to `onPacket` as it is cut;
+   * returns the error that ends the stream after the packets before it, or null.
+   */
+  pushEach(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null;
   /** Bytes held while waiting for the rest of a frame. */
   readonly bufferedBytes: number;
 }

@@ -4,8 +4,8 @@
 // (client-side.md §3.6, §3.8).
 
 import type { RandomSource } from "../crypto/random.ts";
-import { abridgedHeader, abridgedQuickAck } from "./abridged.ts";
-import { intermediateHeader, intermediateQuickAck } from "./intermediate.ts";
+import { ABRIDGED_SHORT_MAX, abridgedHeader, abridgedQuickAck, writeAbridgedHeader } from "./abridged.ts";
+import { intermediateHeader, intermediateQuickAck, writeIntermediateHeader } from "./intermediate.ts";
 import type { ClientTransport } from "./codec.ts";
 
 export interface FrameEncoder {
@@ -13,6 +13,14 @@ export interface FrameEncoder {
   packet(payload: Uint8Array, out: Uint8Array[]): void;
   /** Appends the quick ack for RPC_SIMPLE_ACK `confirm` (token as the u32 the backend sent). */
   quickAck(token: number, out: Uint8Array[]): void;
+  /**
+   * Size of the header packet() puts before a `length`-byte answer when nothing follows the payload,
+   * so the header can be written into the bytes in front of it (writeHeader); 0 for padded, whose
+   * frame ends in random bytes.
+   */
+  inPlaceHeaderBytes(length: number): number;
+  /** Writes the header of a `length`-byte answer at out[off, off + inPlaceHeaderBytes(length)). */
+  writeHeader(length: number, out: Uint8Array, off: number): void;
 }
 
 const MINUS_ONE = Uint8Array.of(0xff, 0xff, 0xff, 0xff);
@@ -27,6 +35,12 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
       quickAck(token, out) {
         out.push(abridgedQuickAck(token));
       },
+      inPlaceHeaderBytes(length) {
+        return length <= ABRIDGED_SHORT_MAX ? 1 : 4;
+      },
+      writeHeader(length, out, off) {
+        writeAbridgedHeader(length, out, off);
+      },
     };
   }
   if (transport === "intermediate") {
@@ -37,6 +51,13 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
       },
       quickAck(token, out) {
         out.push(intermediateQuickAck(token));
+      },
+      inPlaceHeaderBytes() {
+        return 4;
+      },
+      writeHeader(length, out, off) {
+        if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+        writeIntermediateHeader(length, out, off);
       },
     };
   }
@@ -52,6 +73,12 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
   return {
     packet(payload, out) {
       paddedFrame([payload], out);
+    },
+    inPlaceHeaderBytes() {
+      return 0;
+    },
+    writeHeader() {
+      throw new Error("padded frames are not written in place");
     },
     quickAck(token, out) {
       // Half the time the raw 4 bytes, otherwise two frames: [-1][token] then [0] (§3.8).

@@ -100,6 +100,29 @@ describe("WriteQueue with a fake socket", () => {
     expect(q.writeCopy(bytes(10, 4))).toBe("closed");
   });
 
+  test("immediate: a write the kernel takes whole is never queued; a refused tail is kept, counted and sent in order", () => {
+    const { sock, q, events } = setup({ flushMode: "immediate", highWaterMark: 500, lowWaterMark: 100 });
+    const a = bytes(300, 1);
+    expect(q.write(a)).toBe("ok");
+    expect(q.pendingBytes).toBe(0);
+    sock.budget = 120; // the kernel takes 120 bytes of the next write, then the rest must wait
+    const b = bytes(700, 2);
+    expect(q.write(b)).toBe("backpressure"); // 580 held: above the high-water mark
+    expect(q.pendingBytes).toBe(580);
+    expect(q.isWaitingDrain).toBe(true);
+    expect(events).toEqual(["high"]);
+    const c = bytes(50, 3);
+    const calls = sock.calls;
+    q.write(c); // behind the tail: queued without a write
+    expect(sock.calls).toBe(calls);
+    expect(q.pendingBytes).toBe(630);
+    sock.budget = Infinity;
+    q.flush();
+    expect(sock.bytes.equals(Buffer.concat([a, b, c]))).toBe(true);
+    expect(q.pendingBytes).toBe(0);
+    expect(events).toEqual(["high", "low"]);
+  });
+
   test("manual mode sends nothing until flush()", async () => {
     const { sock, q } = setup({ flushMode: "manual" });
     q.write(bytes(10, 1));
