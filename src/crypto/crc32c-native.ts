@@ -6,8 +6,11 @@
 import { ptr } from "bun:ffi";
 import { compileC, cpuFeatures } from "./tinycc.ts";
 
-/** crc32c(data, prev) with the table code's chaining convention; data.length must be ≥ 1. */
-export type Crc32cFn = (data: Uint8Array, crc: number) => number;
+/**
+ * crc32c(data, prev) with the table code's chaining convention, over data[start, start + length)
+ * (all of it by default: a range needs no view, so no allocation); the range must not be empty.
+ */
+export type Crc32cFn = (data: Uint8Array, crc: number, start?: number, length?: number) => number;
 
 /** Bytes per strand; a block is three strands. The asm below spells 256 and 512 as displacements. */
 const STRAND = 256;
@@ -104,7 +107,8 @@ export function loadNativeCrc32c(reference: Crc32cFn, env: Record<string, string
     const table = zeroAppendTable();
     void table.buffer; // out of line from here on: JSC may move a small typed array's bytes when .buffer is first read
     const tablePtr = ptr(table);
-    const fn: Crc32cFn = (data, crc) => raw(data, data.length, crc | 0, tablePtr) >>> 0;
+    const fn: Crc32cFn = (data, crc, start = 0, length = data.length - start) =>
+      raw(start === 0 ? data : ptr(data, start), length, crc | 0, tablePtr) >>> 0;
     keepAlive.push(table); // the native code reads it through tablePtr for the life of the process
     return selfCheck(fn, reference) ? fn : null;
   } catch {
@@ -122,6 +126,7 @@ function selfCheck(fn: Crc32cFn, reference: Crc32cFn): boolean {
     for (const len of [1, 7, 8, 9, 63, 64, 65, 767, 768, 769, 1000, 1543, 2304, 4091]) {
       const d = buf.subarray(off, off + len);
       if (fn(d, 0) !== reference(d, 0) || fn(d, 0x12345678) !== reference(d, 0x12345678) || fn(d, 0xdeadbeef) !== reference(d, 0xdeadbeef)) return false;
+      if (fn(buf, 7, off, len) !== reference(d, 7)) return false; // the same bytes as a range of the whole
     }
   }
   return true;

@@ -2,7 +2,7 @@
 // CRC32 or CRC32C, padding words to 16-byte multiples per write batch. Mirrors tcp_rpc_write_packet,
 // tcp_rpc_flush (net-tcp-rpc-common.c) and tcp_rpcc_parse_execute (net-tcp-rpc-client.c).
 import { i32le, u32le } from "../io/le.ts";
-import { crc32, crc32c } from "../crypto/crc.ts";
+import { crc32, crc32cRange } from "../crypto/crc.ts";
 import { SEQ_NONCE } from "./constants.ts";
 
 //  off 0   len    i32  = 12 + body length (multiple of 4)
@@ -77,8 +77,9 @@ export class FrameEncoder {
 
   /** Seals the frame beginFrame() started: its checksum. */
   endFrame(): void {
-    const region = this.#buf.subarray(this.#frameStart, this.#length);
-    this.#view.setUint32(this.#length, this.useCrc32c ? crc32c(region) : crc32(region), true);
+    const b = this.#buf;
+    const crc = this.useCrc32c ? crc32cRange(b, this.#frameStart, this.#length) : crc32(b.subarray(this.#frameStart, this.#length));
+    this.#view.setUint32(this.#length, crc, true);
     this.#length += 4;
   }
 
@@ -236,8 +237,7 @@ export class FrameDecoder {
       }
       const crcAt = start + len - 4;
       const want = u32le(bytes, crcAt);
-      const head = bytes.subarray(start, crcAt);
-      const got = this.useCrc32c ? crc32c(head) : crc32(head);
+      const got = this.useCrc32c ? crc32cRange(bytes, start, crcAt) : crc32(bytes.subarray(start, crcAt));
       if (want !== got) return this.#fail(-3, `crc mismatch: ${hex32(got)} != ${hex32(want)}`);
       const seq = i32le(bytes, start + 4);
       if (seq !== this.expectedSeq) return this.#fail(-4, `got packet num ${seq}, expected ${this.expectedSeq}`);
