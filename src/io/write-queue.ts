@@ -118,14 +118,9 @@ export class WriteQueue {
     if (this.#mode === "immediate" && this.#pending === 0 && !this.#waitingDrain) {
       // nothing queued: straight to the kernel, and only a refused tail is kept (the common write
       // stores nothing, so a busy connection does not dirty the queue for the collector each time)
-      const n = this.#socket.write(chunk, 0, len);
-      if (n < 0) {
-        this.#drop();
-        this.#onClosed?.();
-        return "closed";
-      }
+      const n = this.#sendNow(chunk);
+      if (n < 0) return "closed";
       if (n === len) return this.#above ? "backpressure" : "ok";
-      this.#waitingDrain = true;
       chunk = chunk.subarray(n);
     }
     this.#chunks.push(chunk);
@@ -154,16 +149,23 @@ export class WriteQueue {
     const len = chunk.length;
     if (this.#pending + len > this.#cap) return "overflow";
     if (len === 0 || this.#pending > 0 || this.#waitingDrain) return len === 0 ? this.write(chunk) : this.write(Buffer.from(chunk));
-    const n = this.#socket.write(chunk, 0, len);
+    const n = this.#sendNow(chunk);
+    if (n < 0) return "closed";
+    if (n === len) return this.#above ? "backpressure" : "ok";
+    return this.write(Buffer.from(chunk.subarray(n))); // the kernel is full: a copy of the tail waits for `drain`
+  }
+
+  /** One write() of `chunk` with nothing queued: the bytes taken, -1 when the socket is closed
+   * (dropped and reported). A refused tail means waiting for `drain`. */
+  #sendNow(chunk: Uint8Array): number {
+    const n = this.#socket.write(chunk, 0, chunk.length);
     if (n < 0) {
       this.#drop();
       this.#onClosed?.();
-      return "closed";
+      return -1;
     }
-    if (n === len) return this.#above ? "backpressure" : "ok";
-    // the kernel is full: keep a copy of the tail and wait for `drain` before trying again
-    this.#waitingDrain = true;
-    return this.write(Buffer.from(chunk.subarray(n)));
+    if (n < chunk.length) this.#waitingDrain = true;
+    return n;
   }
 
   /** Sends as much as the kernel takes. Call it from `drain`; safe to call at any time. */
