@@ -10,3 +10,10 @@ export function u32le(b: Uint8Array, off: number): number {
 export function i32le(b: Uint8Array, off: number): number {
   return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
 }
+
+const bufferCopy = Buffer.prototype.copy;
+
+/** Copies src[start, end) to dst at `at` without cutting a view of src (Buffer#copy takes any Uint8Array). */
+export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+  bufferCopy.call(src, dst, at, start, end);
+}

@@ -81,12 +81,12 @@ class MiddleTap implements ClientSink, MiddleRoute {
   }
 
   // ---- MiddleRoute (session → pool)
-  send(packet: Uint8Array, quickAck: boolean): boolean {
+  send(packet: Uint8Array, quickAck: boolean, start = 0, end = packet.length): boolean {
     const t = this.#tally;
     t.dc.packetsFromClients++;
-    t.fromClient(packet.length);
-    t.noteAuthKey(packet);
-    return this.#route!.send(packet, quickAck);
+    t.fromClient(end - start);
+    t.noteAuthKey(packet, start, end);
+    return this.#route!.send(packet, quickAck, start, end);
   }
   close(): void {
     this.#route?.close();
@@ -97,11 +97,11 @@ class MiddleTap implements ClientSink, MiddleRoute {
   }
 
   // ---- ClientSink (pool → session)
-  sendPacket(payload: Uint8Array): void {
+  sendPacket(bytes: Uint8Array, start = 0, end = bytes.length): void {
     this.stats.packetsToClients++;
     this.#tally.dc.packetsToClients++;
-    this.#tally.toClient(payload.length);
-    this.sink.sendPacket(payload);
+    this.#tally.toClient(end - start);
+    this.sink.sendPacket(bytes, start, end);
   }
   sendQuickAck(confirm: number): void {
     this.sink.sendQuickAck(confirm);
@@ -191,10 +191,10 @@ class ClientTally {
   }
 
   /** The fork's active_auth_keys: auth_key_id is the first 8 bytes of an MTProto packet. */
-  noteAuthKey(packet: Uint8Array): void {
+  noteAuthKey(packet: Uint8Array, start = 0, end = packet.length): void {
     const s = this.secret;
-    if (s === null || this.#authKey !== null || !this.#open || packet.length < 8) return;
-    this.#authKey = Buffer.from(packet.buffer, packet.byteOffset, 8).toString("hex");
+    if (s === null || this.#authKey !== null || !this.#open || end - start < 8) return;
+    this.#authKey = Buffer.from(packet.buffer, packet.byteOffset + start, 8).toString("hex");
     s.authKeyBound(this.#authKey);
   }
 

@@ -35,19 +35,21 @@ const DROP = Object.fromEntries(
   (["ping", "short", "unaligned", "short-encrypted", "bad-inner-length", "not-handshake"] as const).map((reason) => [reason, Object.freeze({ kind: "drop", reason })]),
 ) as Record<DropReason, PacketAction>;
 
-export function classifyClientPacket(p: Uint8Array): PacketAction {
-  const len = p.length;
-  if (len >= 4 && u32le(p, 0) === RPC_PING) {
+/** The verdict for p[start, end) (all of `p` by default). */
+export function classifyClientPacket(p: Uint8Array, start = 0, end = p.length): PacketAction {
+  const len = end - start;
+  if (len >= 4 && u32le(p, start) === RPC_PING) {
     if (len !== 12) return DROP.ping;
-    const answer = Uint8Array.from(p);
+    const answer = new Uint8Array(12); // a copy (a Buffer's slice() would be a view)
+    answer.set(p.subarray(start, end));
     new DataView(answer.buffer).setUint32(0, RPC_PONG, true);
     return { kind: "pong", answer };
   }
   if (len < MIN_PACKET_LEN) return DROP.short;
   if (len % 4 !== 0) return DROP.unaligned;
-  if ((u32le(p, 0) | u32le(p, 4)) !== 0) return len < MIN_ENCRYPTED_LEN ? DROP["short-encrypted"] : FORWARD_ENCRYPTED; // auth_key_id
-  const inner = i32le(p, 16); // signed, as in C
+  if ((u32le(p, start) | u32le(p, start + 4)) !== 0) return len < MIN_ENCRYPTED_LEN ? DROP["short-encrypted"] : FORWARD_ENCRYPTED; // auth_key_id
+  const inner = i32le(p, start + 16); // signed, as in C
   if (inner + 20 > len || inner < 20) return DROP["bad-inner-length"];
-  if (!UNENCRYPTED_FUNCTIONS.has(u32le(p, 20))) return DROP["not-handshake"];
+  if (!UNENCRYPTED_FUNCTIONS.has(u32le(p, start + 20))) return DROP["not-handshake"];
   return FORWARD_UNENCRYPTED;
 }

@@ -22,10 +22,12 @@ export interface ClientInfo {
 /** Implemented by the client session; called by the middle-end side. */
 export interface ClientSink {
   /**
-   * One RPC_PROXY_ANS answer: becomes exactly one transport frame to the client. The sink takes the
-   * payload over: it and the 4 bytes before it (its RPC_PROXY_ANS header) may be encrypted in place.
+   * One RPC_PROXY_ANS answer, bytes[start, end) (all of `bytes` by default): becomes exactly one
+   * transport frame to the client. The sink takes `bytes` over up to `end`: the answer and the bytes
+   * before it (its RPC_PROXY_ANS head) may be overwritten and encrypted in place. A range instead of
+   * a view: the link hands the answer on without cutting a view of its read chunk.
    */
-  sendPacket(payload: Uint8Array): void;
+  sendPacket(bytes: Uint8Array, start?: number, end?: number): void;
   /** RPC_SIMPLE_ACK `confirm`, encoded per transport (client-side.md §3.8). */
   sendQuickAck(confirm: number): void;
   /** RPC_CLOSE_EXT, or the bound middle-end connection died: flush what is queued, then close. */
@@ -37,11 +39,11 @@ export interface ClientSink {
 /** A client's binding to one middle-end connection, created at its first forwarded packet. */
 export interface MiddleRoute {
   /**
-   * Forwards one client packet as RPC_PROXY_REQ (flags computed from ClientInfo, the packet and
-   * -P). Returns false when the middle-end connection's write queue is over its high-water mark:
+   * Forwards one client packet, packet[start, end) (all of it by default), as RPC_PROXY_REQ (flags
+   * computed from ClientInfo, the packet and -P); the bytes are copied before this returns. Returns false when the middle-end connection's write queue is over its high-water mark:
    * the session then pauses reading from the client until `onDrain` fires.
    */
-  send(packet: Uint8Array, quickAck: boolean): boolean;
+  send(packet: Uint8Array, quickAck: boolean, start?: number, end?: number): boolean;
   /** The client went away: send RPC_CLOSE_CONN and forget the binding. Idempotent. */
   close(): void;
   /** False once the bound middle-end connection has died (the session then rebinds or closes). */

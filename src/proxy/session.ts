@@ -107,8 +107,8 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
   #held = 0;
   /** The first bytes of a non-TLS client (its obfuscated2 init), kept for the init replay check. */
   #head: Buffer | null = null;
-  readonly #onClientPacket = (payload: Uint8Array, quickAck: boolean): void => {
-    if (this.#state === "established") this.#onPacket(payload, quickAck);
+  readonly #onClientPacket = (bytes: Uint8Array, start: number, end: number, quickAck: boolean): void => {
+    if (this.#state === "established") this.#onPacket(bytes, start, end, quickAck);
   };
   readonly #onAlarm = (): void => this.#alarm();
   readonly #onMiddleDrain = (): void => this.#resume();
@@ -232,10 +232,10 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
 
   // ---- ClientSink (called by the middle end)
 
-  sendPacket(payload: Uint8Array): void {
+  sendPacket(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const stack = this.#stack;
     if (stack === null || this.#state !== "established") return;
-    this.#queueRun(stack.frameAnswer(payload, true)); // ClientSink: the payload is ours now
+    this.#queueRun(stack.frameAnswer(bytes, start, end, true)); // ClientSink: the bytes are ours now
   }
 
   sendQuickAck(confirm: number): void {
@@ -400,21 +400,22 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
     for (let i = 0; i < packets.length; i++) {
       if (this.#state !== "established") return;
       const p = packets[i]!;
-      this.#onPacket(p.payload, p.quickAck);
+      this.#onPacket(p.payload, 0, p.payload.length, p.quickAck);
     }
     if (r.kind === "error") this.close("protocol");
   }
 
-  #onPacket(payload: Uint8Array, quickAck: boolean): void {
+  /** One client packet, bytes[start, end) (a range of the read chunk: no view is cut for it). */
+  #onPacket(bytes: Uint8Array, start: number, end: number, quickAck: boolean): void {
     const c = this.#env.counters;
-    const a = classifyClientPacket(payload);
+    const a = classifyClientPacket(bytes, start, end);
     if (a.kind === "drop") {
       c.droppedPackets[a.reason]++;
       return;
     }
     if (a.kind === "pong") {
       c.pongs++;
-      this.#queueRun(this.#stack!.frameAnswer(a.answer, true)); // a fresh copy: ours
+      this.#queueRun(this.#stack!.frameAnswer(a.answer, 0, a.answer.length, true)); // a fresh copy: ours
       return;
     }
     let route = this.#route;
@@ -423,7 +424,7 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
       if (route === null) return;
     }
     c.forwardedPackets++;
-    if (!route.send(payload, quickAck)) this.#pause();
+    if (!route.send(bytes, quickAck, start, end)) this.#pause();
   }
 
   /** forward_tcp_query's connection choice: a fresh binding, or null (dropped / closed). */

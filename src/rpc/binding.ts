@@ -5,7 +5,7 @@ import { toEndpoint, type Endpoint, type NatTable } from "./address.ts";
 
 /** The connection side a binding talks to. */
 export interface BindingOwner {
-  forward(b: Binding, packet: Uint8Array, quickAck: boolean): boolean;
+  forward(b: Binding, packet: Uint8Array, quickAck: boolean, start?: number, end?: number): boolean;
   unbind(b: Binding): void;
 }
 
@@ -38,8 +38,8 @@ export class Binding implements MiddleRoute {
     return this.#alive;
   }
 
-  send(packet: Uint8Array, quickAck: boolean): boolean {
-    return this.conn.forward(this, packet, quickAck);
+  send(packet: Uint8Array, quickAck: boolean, start?: number, end?: number): boolean {
+    return this.conn.forward(this, packet, quickAck, start, end);
   }
 
   close(): void {

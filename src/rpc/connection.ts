@@ -4,7 +4,7 @@
 import { cbcUpdateOwned, createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
 import type { TurnFlushable } from "./flush-turn.ts";
 import { WriteQueue } from "../io/write-queue.ts";
-import { u32le } from "../io/le.ts";
+import { copyBytes, u32le } from "../io/le.ts";
 import type { ClientInfo, ClientSink } from "../proxy/middle-contract.ts";
 import { toEndpoint, type Endpoint } from "./address.ts";
 import { Binding, type BindingOwner } from "./binding.ts";
@@ -115,18 +115,19 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   // ---- outbound
 
   /** One client packet as RPC_PROXY_REQ; false = over the high-water mark, wait for onDrain. */
-  forward(b: Binding, packet: Uint8Array, quickAck: boolean): boolean {
+  forward(b: Binding, packet: Uint8Array, quickAck: boolean, start = 0, end = packet.length): boolean {
     const c = this.#s.counters;
     if (!b.alive || this.#stage !== "ready") {
       c.droppedQueries++;
       return true;
     }
-    const kind = classifyClientPacket(packet);
+    const kind = classifyClientPacket(packet, start, end);
     if (kind === "invalid") {
       c.invalidQueries++;
       return true;
     }
-    if (this.queuedBytes + packet.length > this.#s.maxQueuedBytes) {
+    const length = end - start;
+    if (this.queuedBytes + length > this.#s.maxQueuedBytes) {
       c.clientsClosedCongested++;
       this.#dropBinding(b, true, "middle-end link congested");
       return true;
@@ -138,9 +139,9 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     c.forwardedQueries++;
     // written straight into the batch: the client's payload is copied once, into its frame
     const enc = this.#encoder;
-    const off = enc.beginFrame(headBytes + packet.length);
+    const off = enc.beginFrame(headBytes + length);
     writeProxyReqFields(enc.buffer, enc.view, off, flags, b.connId, b.clientEndpoint, b.proxyEndpoint, tag);
-    enc.buffer.set(packet, off + headBytes);
+    copyBytes(packet, start, end, enc.buffer, off + headBytes);
     enc.endFrame();
     this.#scheduleFlush();
     if (this.queuedBytes > this.#s.highWaterBytes) {
@@ -344,7 +345,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
           return;
         }
         c.forwardedResponses++;
-        b.sink.sendPacket(bytes.subarray(start + f.proxyAns.payload, end));
+        b.sink.sendPacket(bytes, start + f.proxyAns.payload, end);
         if (b.sink.pendingBytes > this.#s.maxClientPendingBytes) {
           c.clientsClosedSlow++;
           this.#dropBinding(b, true, "client too slow");

@@ -34,13 +34,13 @@ export type PacketClass = "encrypted" | "unencrypted" | "invalid";
  * forward_mtproto_packet's filter: ≥ 28 bytes and aligned; encrypted (auth_key_id ≠ 0) needs ≥ 56;
  * unencrypted needs a sane inner length and one of the four key-exchange functions.
  */
-export function classifyClientPacket(p: Uint8Array): PacketClass {
-  const len = p.length;
+export function classifyClientPacket(p: Uint8Array, start = 0, end = p.length): PacketClass {
+  const len = end - start;
   if (len < MIN_PACKET || len & 3) return "invalid";
-  if (u32le(p, 0) !== 0 || u32le(p, 4) !== 0) return len < MIN_ENCRYPTED_PACKET ? "invalid" : "encrypted";
-  const inner = i32le(p, 16);
+  if (u32le(p, start) !== 0 || u32le(p, start + 4) !== 0) return len < MIN_ENCRYPTED_PACKET ? "invalid" : "encrypted";
+  const inner = i32le(p, start + 16);
   if (inner + 20 > len || inner < 20) return "invalid";
-  const fn = u32le(p, 20);
+  const fn = u32le(p, start + 20);
   return fn === CODE_req_pq || fn === CODE_req_pq_multi || fn === CODE_req_DH_params || fn === CODE_set_client_DH_params
     ? "unencrypted"
     : "invalid";

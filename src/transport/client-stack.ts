@@ -48,11 +48,11 @@ export interface ClientStack {
    * returns the error to close on (after the packets before it), or null. */
   decodeEach(chunk: Uint8Array, owned: boolean, onPacket: PacketHandler): ProtocolError | null;
   /**
-   * One RPC_PROXY_ANS payload (or a pong) framed, still in plaintext, for seal(). `owned`: nobody
-   * reads the payload, nor the bytes before it, after this call, so the header is written in front
-   * of it and the run is a view of the payload's buffer (no copy); otherwise a new buffer.
+   * One RPC_PROXY_ANS payload (or a pong), bytes[start, end), framed, still in plaintext, for seal().
+   * `owned`: nobody reads `bytes` up to `end` after this call, so the header is written into the
+   * bytes in front of the answer and the run is a view of `bytes` (no copy); otherwise a new buffer.
    */
-  frameAnswer(payload: Uint8Array, owned: boolean): Uint8Array;
+  frameAnswer(bytes: Uint8Array, start: number, end: number, owned: boolean): Uint8Array;
   /** The quick ack for RPC_SIMPLE_ACK `confirm`, framed, in a new buffer. */
   frameQuickAck(token: number): Uint8Array;
   /**
@@ -127,20 +127,20 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
     },
     decode(chunk, owned = false) {
       const packets: ClientPacket[] = [];
-      const error = this.decodeEach(chunk, owned, (payload, quickAck) => packets.push({ payload, quickAck }));
+      const error = this.decodeEach(chunk, owned, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
       return error ? { kind: "error", packets, error } : { kind: "ok", packets };
     },
-    frameAnswer(payload, owned) {
+    frameAnswer(bytes, start, end, owned) {
+      const length = end - start;
       if (owned) {
         // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in)
-        const h = encoder.inPlaceHeaderBytes(payload.length);
-        if (h > 0 && payload.byteOffset >= h) {
-          const run = new Uint8Array(payload.buffer, payload.byteOffset - h, h + payload.length);
-          encoder.writeHeader(payload.length, run, 0);
-          return run;
+        const h = encoder.inPlaceHeaderBytes(length);
+        if (h > 0 && start >= h) {
+          encoder.writeHeader(length, bytes, start - h);
+          return bytes.subarray(start - h, end);
         }
       }
-      encoder.packet(payload, scratch);
+      encoder.packet(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), scratch);
       return takeScratch();
     },
     frameQuickAck(token) {
@@ -164,7 +164,7 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
       return records ? encodeTlsRecords(plain, maxRecord) : plain;
     },
     queuePacket(payload, owned = false) {
-      const run = this.frameAnswer(payload, owned);
+      const run = this.frameAnswer(payload, 0, payload.length, owned);
       parts.push(run);
       queued += run.length;
     },

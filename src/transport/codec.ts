@@ -38,8 +38,11 @@ export type DecodeResult =
   | { readonly kind: "ok"; readonly packets: ClientPacket[] }
   | { readonly kind: "error"; readonly packets: ClientPacket[]; readonly error: ProtocolError };
 
-/** Receives each packet as it is cut (the payload is a view of the pushed bytes when it fits one chunk). */
-export type PacketHandler = (payload: Uint8Array, quickAck: boolean) => void;
+/**
+ * Receives each packet as it is cut: its payload is bytes[start, end), in the pushed chunk when it
+ * fits in one (no view is cut for it), else in a copy. Valid only during the call.
+ */
+export type PacketHandler = (bytes: Uint8Array, start: number, end: number, quickAck: boolean) => void;
 
 /** An incremental decoder over arbitrarily chunked input. The pushed chunk now belongs to it. */
 export interface FrameDecoder {

@@ -39,7 +39,7 @@ export function createFrameDecoder(transport: ClientTransport): FrameDecoder {
       const length = h >>> 4;
       if (n - start < length) break;
       pos = start + length;
-      onPacket(chunk.subarray(start, padded ? start + (length & ~3) : pos), (h & 8) !== 0);
+      onPacket(chunk, start, padded ? start + (length & ~3) : pos, (h & 8) !== 0);
     }
     if (pos < n) queue.push(pos === 0 ? chunk : chunk.subarray(pos));
     return null;
@@ -56,7 +56,7 @@ export function createFrameDecoder(transport: ClientTransport): FrameDecoder {
       if (queue.length < headerBytes + length) break;
       queue.skip(headerBytes);
       const body = queue.take(length);
-      onPacket(padded ? body.subarray(0, length & ~3) : body, (h & 8) !== 0);
+      onPacket(body, 0, padded ? length & ~3 : length, (h & 8) !== 0);
     }
     return null;
   };
@@ -68,7 +68,7 @@ export function createFrameDecoder(transport: ClientTransport): FrameDecoder {
     pushEach,
     push(chunk: Uint8Array): DecodeResult {
       const packets: ClientPacket[] = [];
-      const error = pushEach(chunk, (payload, quickAck) => packets.push({ payload, quickAck }));
+      const error = pushEach(chunk, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
       return error ? { kind: "error", packets, error } : { kind: "ok", packets };
     },
   };

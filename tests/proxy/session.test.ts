@@ -52,8 +52,8 @@ class FakeRoute implements MiddleRoute {
   closes = 0;
   room = true;
   alive = true;
-  send(packet: Uint8Array, quickAck: boolean): boolean {
-    this.sent.push({ packet, quickAck });
+  send(packet: Uint8Array, quickAck: boolean, start = 0, end = packet.length): boolean {
+    this.sent.push({ packet: Buffer.from(packet.subarray(start, end)), quickAck }); // the session reuses its chunk
     return this.room;
   }
   close(): void {

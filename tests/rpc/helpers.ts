@@ -41,8 +41,8 @@ export class RecordingSink implements ClientSink {
   pendingBytes = 0;
   /** Set to make every answer look queued (a slow client). */
   growPerPacket = 0;
-  sendPacket(payload: Uint8Array): void {
-    this.packets.push(Buffer.from(payload));
+  sendPacket(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    this.packets.push(Buffer.from(bytes.subarray(start, end)));
     this.pendingBytes += this.growPerPacket;
   }
   sendQuickAck(confirm: number): void {
