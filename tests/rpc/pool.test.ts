@@ -45,6 +45,18 @@ async function readyPool(me: FakeMiddleEnd, min = 2, opts: Parameters<typeof poo
   return r;
 }
 
+/** One pool on one fake ME, one client bound whose first packet has been echoed back. */
+async function echoedClient() {
+  const me = fakeMe();
+  const { pool: p } = await readyPool(me, 1);
+  const sink = new RecordingSink();
+  const route = bindOrThrow(p, sink);
+  route.send(mtprotoPacket(), false);
+  await me.waitFor(() => me.requests.length === 1);
+  await until(() => sink.packets.length === 1, 2000, "echo");
+  return { me, p, sink, route };
+}
+
 function bindOrThrow(p: MiddlePool, sink: RecordingSink, over = {}, onDrain = () => {}): MiddleRoute {
   const r = p.bind(clientInfo(over), sink, onDrain);
   if (!r) throw new Error("no route");
@@ -225,13 +237,7 @@ describe("answers from the ME", () => {
   });
 
   test("ids beyond 2^53 or negative never reach a client whose id they share the low bits with", async () => {
-    const me = fakeMe();
-    const { pool: p } = await readyPool(me, 1);
-    const sink = new RecordingSink();
-    const route = bindOrThrow(p, sink);
-    route.send(mtprotoPacket(), false);
-    await me.waitFor(() => me.requests.length === 1);
-    await until(() => sink.packets.length === 1, 2000, "echo");
+    const { me, p, sink } = await echoedClient();
     const id = me.requests[0]!.connId;
     const aliases = [id + (1n << 53n), id - (1n << 63n), -1n];
     const c = me.connectionOf(id);
@@ -253,13 +259,7 @@ describe("answers from the ME", () => {
   });
 
   test("a client closing sends RPC_CLOSE_CONN with its id, once", async () => {
-    const me = fakeMe();
-    const { pool: p } = await readyPool(me, 1);
-    const sink = new RecordingSink();
-    const route = bindOrThrow(p, sink);
-    route.send(mtprotoPacket(), false);
-    await me.waitFor(() => me.requests.length === 1);
-    await until(() => sink.packets.length === 1, 2000, "echo");
+    const { me, p, sink, route } = await echoedClient();
     route.close();
     route.close();
     await me.waitFor(() => me.closeConns.length === 1);
