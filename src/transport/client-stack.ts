@@ -16,7 +16,8 @@ import {
 } from "./codec.ts";
 import { createFrameDecoder } from "./frame-decoder.ts";
 import { createFrameEncoder } from "./frame-encoder.ts";
-import { createTlsRecordReader, encodeTlsRecords, TLS_RECORD_PAYLOAD_DEFAULT } from "./faketls-records.ts";
+import { copyBytes } from "../io/le.ts";
+import { createTlsRecordReader, encodeTlsRecords, TLS_RECORD_HEADER_BYTES, TLS_RECORD_PAYLOAD_DEFAULT, writeTlsRecordHeader } from "./faketls-records.ts";
 
 export interface ClientStackOptions {
   readonly transport: ClientTransport;
@@ -57,7 +58,8 @@ export interface ClientStack {
   frameQuickAck(token: number): Uint8Array;
   /**
    * Framed runs, in the order they were framed → one CTR pass (in place: the runs are used up)
-   * → TLS records: the bytes for one socket write.
+   * → TLS records: the bytes for one socket write. Under fake TLS every run starts with
+   * TLS_RECORD_HEADER_BYTES kept free, where a one-record write gets its header (no copy).
    */
   seal(first: Uint8Array, more: readonly Uint8Array[] | null): Uint8Array;
   /** queuePacket/queueQuickAck/flush: the same, holding the runs in the stack (tests, tools). */
@@ -93,28 +95,41 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
   const { readCipher, writeCipher } = opts;
   const parts: Uint8Array[] = []; // queuePacket/queueQuickAck runs until flush()
   let queued = 0;
-  // frame parts of one frameAnswer/frameQuickAck (they may include shared constants: always copied)
-  const scratch: Uint8Array[] = [];
-  const takeScratch = (): Uint8Array => {
-    const run = Buffer.concat(scratch);
-    scratch.length = 0;
-    return run;
+  // the record payload pieces of one read, as [start, end) pairs of the chunk (numbers: no views)
+  const pieces: number[] = [];
+  const onPiece = (start: number, end: number): void => {
+    pieces.push(start, end);
   };
+  // frame parts of one frameQuickAck (they may include shared constants: always copied)
+  const scratch: Uint8Array[] = [];
+  // every run starts with this many free bytes: the fake-TLS record header is written there by seal()
+  const room = records ? TLS_RECORD_HEADER_BYTES : 0;
 
   const inbound = (): number => frames.bufferedBytes + (records?.bufferedBytes ?? 0);
   const overflow = (): boolean => inbound() + queued + (opts.outboundBytes?.() ?? 0) > cap;
 
   return {
     decodeEach(chunk, owned, onPacket) {
-      let cipherText: Uint8Array;
+      let cipherText: Uint8Array = chunk;
       let recordError: ProtocolError | null = null;
       if (records) {
-        const r = records.push(chunk);
-        cipherText = r.payload.length === 1 ? r.payload[0]! : Buffer.concat(r.payload);
-        if (r.payload.length > 1) owned = true; // a fresh concatenation
-        if (r.kind === "error") recordError = r.error;
-      } else {
-        cipherText = chunk;
+        pieces.length = 0;
+        recordError = records.pushEach(chunk, onPiece);
+        const n = pieces.length >> 1;
+        if (n === 0) cipherText = NO_BYTES;
+        else if (n === 1) cipherText = pieces[0] === 0 && pieces[1] === chunk.length ? chunk : chunk.subarray(pieces[0]!, pieces[1]!);
+        else {
+          // several records in one read: their payloads joined into a fresh buffer, ours to decrypt
+          let total = 0;
+          for (let i = 0; i < pieces.length; i += 2) total += pieces[i + 1]! - pieces[i]!;
+          cipherText = Buffer.allocUnsafe(total);
+          let at = 0;
+          for (let i = 0; i < pieces.length; i += 2) {
+            copyBytes(chunk, pieces[i]!, pieces[i + 1]!, cipherText, at);
+            at += pieces[i + 1]! - pieces[i]!;
+          }
+          owned = true;
+        }
       }
       if (cipherText.length > 0) {
         if (owned) readCipher.updateInPlace(cipherText);
@@ -133,35 +148,51 @@ export function createClientStack(opts: ClientStackOptions): ClientStack {
     frameAnswer(bytes, start, end, owned) {
       const length = end - start;
       if (owned) {
-        // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in)
+        // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in), and
+        // under fake TLS the record header's room before that
         const h = encoder.inPlaceHeaderBytes(length);
-        if (h > 0 && start >= h) {
+        if (h > 0 && start >= h + room) {
           encoder.writeHeader(length, bytes, start - h);
-          return bytes.subarray(start - h, end);
+          return bytes.subarray(start - h - room, end);
         }
       }
-      encoder.packet(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), scratch);
-      return takeScratch();
+      return encoder.packetInto(bytes, start, end, room);
     },
     frameQuickAck(token) {
       encoder.quickAck(token, scratch);
-      return takeScratch();
+      let n = room;
+      for (const p of scratch) n += p.length;
+      const run = Buffer.allocUnsafe(n);
+      let at = room;
+      for (const p of scratch) {
+        run.set(p, at);
+        at += p.length;
+      }
+      scratch.length = 0;
+      return run;
     },
     seal(first, more) {
-      let plain = first;
+      let run = first;
       if (more !== null && more.length > 0) {
         let n = first.length;
-        for (let i = 0; i < more.length; i++) n += more[i]!.length;
-        plain = Buffer.allocUnsafe(n);
-        plain.set(first, 0);
+        for (let i = 0; i < more.length; i++) n += more[i]!.length - room;
+        run = Buffer.allocUnsafe(n);
+        run.set(first, 0);
         let at = first.length;
         for (let i = 0; i < more.length; i++) {
-          plain.set(more[i]!, at);
-          at += more[i]!.length;
+          copyBytes(more[i]!, room, more[i]!.length, run, at);
+          at += more[i]!.length - room;
         }
       }
-      writeCipher.updateInPlace(plain);
-      return records ? encodeTlsRecords(plain, maxRecord) : plain;
+      if (records === null) {
+        writeCipher.updateInPlace(run);
+        return run;
+      }
+      const body = run.subarray(room);
+      writeCipher.updateInPlace(body);
+      if (body.length > maxRecord) return encodeTlsRecords(body, maxRecord);
+      writeTlsRecordHeader(run, 0, body.length); // one record: its header goes in the room kept for it
+      return run;
     },
     queuePacket(payload, owned = false) {
       const run = this.frameAnswer(payload, 0, payload.length, owned);

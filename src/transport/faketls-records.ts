@@ -54,6 +54,9 @@ export type RecordResult =
 export interface TlsRecordReader {
   /** Returns the record payload bytes in this chunk (views), headers stripped. */
   push(chunk: Uint8Array): RecordResult;
+  /** push() without views or result objects: each payload piece as chunk[start, end), in order;
+   * returns the error that ends the stream (after the pieces before it), or null. */
+  pushEach(chunk: Uint8Array, onPayload: (start: number, end: number) => void): ProtocolError | null;
   /** Header bytes held back (0..4). */
   readonly bufferedBytes: number;
 }
@@ -70,47 +73,56 @@ export function createTlsRecordReader(recordRemaining = 0, expectedType = 0x17):
     get bufferedBytes() {
       return have;
     },
-    push(chunk) {
-      const payload: Uint8Array[] = [];
+    pushEach(chunk, onPayload) {
       let pos = 0;
       while (pos < chunk.length) {
         if (left === 0) {
-          const k = Math.min(5 - have, chunk.length - pos);
-          header.set(chunk.subarray(pos, pos + k), have);
-          have += k;
-          pos += k;
+          while (have < 5 && pos < chunk.length) header[have++] = chunk[pos++]!;
           if (have < 5) break;
           have = 0;
           if (header[0] !== expectedType || header[1] !== 0x03 || header[2] !== 0x03) {
-            return { kind: "error", payload, error: protocolError("bad-tls-header", "expected a TLS application-data header") };
+            return protocolError("bad-tls-header", "expected a TLS application-data header");
           }
           left = (header[3]! << 8) | header[4]!;
           continue;
         }
         const k = Math.min(left, chunk.length - pos);
-        payload.push(chunk.subarray(pos, pos + k));
+        onPayload(pos, pos + k);
         left -= k;
         pos += k;
       }
-      return { kind: "ok", payload };
+      return null;
+    },
+    push(chunk) {
+      const payload: Uint8Array[] = [];
+      const error = this.pushEach(chunk, (start, end) => payload.push(chunk.subarray(start, end)));
+      return error ? { kind: "error", payload, error } : { kind: "ok", payload };
     },
   };
+}
+
+/** An application-data record header: 17 03 03 and the length. */
+export const TLS_RECORD_HEADER_BYTES = 5;
+
+/** Writes the 17 03 03 header of a `len`-byte record at out[off, off + 5). */
+export function writeTlsRecordHeader(out: Uint8Array, off: number, len: number): void {
+  out[off] = 0x17;
+  out[off + 1] = 0x03;
+  out[off + 2] = 0x03;
+  out[off + 3] = len >>> 8;
+  out[off + 4] = len & 0xff;
 }
 
 /** Cuts `data` into 17 03 03 records of at most `maxPayload` bytes, in one buffer. */
 export function encodeTlsRecords(data: Uint8Array, maxPayload: number): Buffer {
   const n = Math.ceil(data.length / maxPayload);
-  const out = Buffer.allocUnsafe(data.length + 5 * n);
+  const out = Buffer.allocUnsafe(data.length + TLS_RECORD_HEADER_BYTES * n);
   let o = 0;
   for (let i = 0; i < data.length; i += maxPayload) {
     const len = Math.min(maxPayload, data.length - i);
-    out[o] = 0x17;
-    out[o + 1] = 0x03;
-    out[o + 2] = 0x03;
-    out[o + 3] = len >>> 8;
-    out[o + 4] = len & 0xff;
-    out.set(data.subarray(i, i + len), o + 5);
-    o += 5 + len;
+    writeTlsRecordHeader(out, o, len);
+    out.set(data.subarray(i, i + len), o + TLS_RECORD_HEADER_BYTES);
+    o += TLS_RECORD_HEADER_BYTES + len;
   }
   return out;
 }

@@ -7,6 +7,7 @@ import type { RandomSource } from "../crypto/random.ts";
 import { ABRIDGED_SHORT_MAX, abridgedHeader, abridgedQuickAck, writeAbridgedHeader } from "./abridged.ts";
 import { intermediateHeader, intermediateQuickAck, writeIntermediateHeader } from "./intermediate.ts";
 import type { ClientTransport } from "./codec.ts";
+import { copyBytes } from "../io/le.ts";
 
 export interface FrameEncoder {
   /** Appends one answer frame (payload length a multiple of 4, as the middle-end guarantees). */
@@ -21,6 +22,20 @@ export interface FrameEncoder {
   inPlaceHeaderBytes(length: number): number;
   /** Writes the header of a `length`-byte answer at out[off, off + inPlaceHeaderBytes(length)). */
   writeHeader(length: number, out: Uint8Array, off: number): void;
+  /**
+   * What packet() appends for the answer bytes[start, end), as one new buffer after `room` free
+   * bytes at its front (where the TLS record header goes), drawing the same randomness in the same
+   * order: one allocation, no parts.
+   */
+  packetInto(bytes: Uint8Array, start: number, end: number, room: number): Uint8Array;
+}
+
+/** A buffer for `room` free bytes, an `h`-byte header (the caller writes it at `room`), the payload
+ * bytes[start, end) (copied here) and `tail` more bytes. */
+function frameInto(bytes: Uint8Array, start: number, end: number, room: number, h: number, tail: number): Buffer {
+  const out = Buffer.allocUnsafe(room + h + (end - start) + tail);
+  copyBytes(bytes, start, end, out, room + h);
+  return out;
 }
 
 const MINUS_ONE = Uint8Array.of(0xff, 0xff, 0xff, 0xff);
@@ -38,6 +53,12 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
       inPlaceHeaderBytes(length) {
         return length <= ABRIDGED_SHORT_MAX ? 1 : 4;
       },
+      packetInto(bytes, start, end, room) {
+        const length = end - start;
+        const out = frameInto(bytes, start, end, room, length <= ABRIDGED_SHORT_MAX ? 1 : 4, 0);
+        writeAbridgedHeader(length, out, room);
+        return out;
+      },
       writeHeader(length, out, off) {
         writeAbridgedHeader(length, out, off);
       },
@@ -54,6 +75,13 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
       },
       inPlaceHeaderBytes() {
         return 4;
+      },
+      packetInto(bytes, start, end, room) {
+        const length = end - start;
+        if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+        const out = frameInto(bytes, start, end, room, 4, 0);
+        writeIntermediateHeader(length, out, room);
+        return out;
       },
       writeHeader(length, out, off) {
         if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
@@ -76,6 +104,14 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
     },
     inPlaceHeaderBytes() {
       return 0;
+    },
+    packetInto(bytes, start, end, room) {
+      const length = end - start;
+      const r = random.int(4);
+      const out = frameInto(bytes, start, end, room, 4, r);
+      writeIntermediateHeader(length + r, out, room);
+      if (r > 0) out.set(random.bytes(r), room + 4 + length);
+      return out;
     },
     writeHeader() {
       throw new Error("padded frames are not written in place");

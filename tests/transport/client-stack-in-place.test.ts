@@ -98,6 +98,22 @@ describe("client stack, buffers handed over", () => {
     }
   }
 
+  test("fake TLS: a one-record answer gets its record header in front of it, no copy; a longer one is cut into records", () => {
+    const { stack, client } = pair("intermediate", true);
+    const small = Buffer.concat([Buffer.alloc(16, 0xcc), seededRandom(95).bytes(100)]);
+    const out = stack.seal(stack.frameAnswer(small, 16, small.length, true), null);
+    expect(out.buffer).toBe(small.buffer);
+    expect(hex(out.subarray(0, 5))).toBe("1703030068"); // 4 + 100 bytes in one record
+    const big = Buffer.concat([Buffer.alloc(16), seededRandom(96).bytes(3000)]);
+    const out2 = stack.seal(stack.frameAnswer(big, 16, big.length, true), null);
+    expect(out2.length).toBe(3004 + 5 * 3); // 1425 + 1425 + 154, each with its header
+    const got = client.decode(Buffer.concat([out, out2]));
+    expect(got.kind).toBe("ok");
+    const lengths = got.events.flatMap((e) => (e.kind === "packet" ? [e.payload.length] : []));
+    expect(lengths).toEqual([100, 3000]);
+    stack.dispose();
+  });
+
   test("owned raw decode/encode (direct mode) equal the borrowed ones", () => {
     const a = pair("intermediate", true);
     const b = pair("intermediate", true);
