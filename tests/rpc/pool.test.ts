@@ -210,12 +210,7 @@ describe("answers from the ME", () => {
   });
 
   test("CLOSE_EXT closes the client sink; the route is dead", async () => {
-    const me = fakeMe();
-    const { pool: p } = await readyPool(me, 1);
-    const sink = new RecordingSink();
-    const route = bindOrThrow(p, sink);
-    route.send(mtprotoPacket(), false);
-    await me.waitFor(() => me.requests.length === 1);
+    const { me, sink, route } = await echoedClient();
     me.sendCloseExt(me.requests[0]!.connId);
     await until(() => sink.closed !== null, 2000, "close");
     expect(sink.closed).toBe("RPC_CLOSE_EXT");
