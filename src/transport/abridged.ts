@@ -70,9 +70,13 @@ export function abridgedHeader(length: number, quickAck = false): Uint8Array {
   return out;
 }
 
-/** abridgedHeader written at out[off]: 1 byte up to ABRIDGED_SHORT_MAX, else 4. */
+/**
+ * abridgedHeader written at out[off]: 1 byte up to ABRIDGED_SHORT_MAX, else 4. An empty answer gets
+ * the header 00, as tcp_rpc_write_packet_compact writes it (a middle end may send one; throwing
+ * here would close the whole middle-end link with every client on it).
+ */
 export function writeAbridgedHeader(length: number, out: Uint8Array, off: number, quickAck = false): void {
-  if (length % 4 !== 0 || length <= 0) throw new RangeError(`abridged payload length ${length} is not a positive multiple of 4`);
+  if (length % 4 !== 0 || length < 0) throw new RangeError(`abridged payload length ${length} is not a multiple of 4`);
   const words = length / 4;
   const qa = quickAck ? 0x80 : 0;
   if (words <= 0x7e) {

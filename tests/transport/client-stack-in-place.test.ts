@@ -114,6 +114,19 @@ describe("client stack, buffers handed over", () => {
     stack.dispose();
   });
 
+  test("an empty answer from the middle end becomes an empty frame, as C writes it, for every transport", () => {
+    for (const t of ["abridged", "intermediate", "padded"] as const) {
+      const { stack } = pair(t, false);
+      const body = Buffer.alloc(16, 0xdd); // an RPC_PROXY_ANS with nothing after its head
+      const run = stack.frameAnswer(body, 16, 16, true);
+      if (t === "abridged") expect(hex(run)).toBe("00");
+      else if (t === "intermediate") expect(hex(run)).toBe("00000000");
+      else expect(run.length - 4).toBe(run[0]!); // length word = the 0..3 padding bytes that follow
+      expect(stack.seal(run, null).length).toBe(run.length);
+      stack.dispose();
+    }
+  });
+
   test("owned raw decode/encode (direct mode) equal the borrowed ones", () => {
     const a = pair("intermediate", true);
     const b = pair("intermediate", true);
