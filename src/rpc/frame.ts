@@ -12,22 +12,13 @@ import { SEQ_NONCE } from "./constants.ts";
 export const FRAME_OVERHEAD = 12;
 export const PADDING_WORD = 4;
 
-/** A body whose head is written straight into the frame (a PROXY_REQ head), then its payload. */
-export interface HeadedBody {
-  readonly headBytes: number;
-  readonly payload: Uint8Array;
-  /** Writes headBytes bytes at `off` of `out` (`dv` views all of `out`). */
-  writeHead(out: Uint8Array, dv: DataView, off: number): void;
-}
-
-/** A body, whole, in parts, or head + payload (the client's payload is copied once, into the frame). */
-export type FrameBody = Uint8Array | readonly Uint8Array[] | HeadedBody;
+/** A body, whole or in parts (the link writes RPC_PROXY_REQ straight in with beginFrame/endFrame). */
+export type FrameBody = Uint8Array | readonly Uint8Array[];
 
 function bodyLength(body: FrameBody): number {
   if (body instanceof Uint8Array) return body.length;
-  if (!Array.isArray(body)) return (body as HeadedBody).headBytes + (body as HeadedBody).payload.length;
   let n = 0;
-  for (const p of body as readonly Uint8Array[]) n += p.length;
+  for (const p of body) n += p.length;
   return n;
 }
 
@@ -88,13 +79,9 @@ export class FrameEncoder {
     const off = this.beginFrame(bodyLength(body));
     const out = this.#buf;
     if (body instanceof Uint8Array) out.set(body, off);
-    else if (!Array.isArray(body)) {
-      const h = body as HeadedBody;
-      h.writeHead(out, this.#view, off);
-      out.set(h.payload, off + h.headBytes);
-    } else {
+    else {
       let at = off;
-      for (const p of body as readonly Uint8Array[]) {
+      for (const p of body) {
         out.set(p, at);
         at += p.length;
       }
