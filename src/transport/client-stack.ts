@@ -11,13 +11,14 @@ import {
   type ClientPacket,
   type ClientTransport,
   type DecodeResult,
+  type FrameDecoder,
   type PacketHandler,
   type ProtocolError,
 } from "./codec.ts";
 import { createFrameDecoder } from "./frame-decoder.ts";
-import { createFrameEncoder } from "./frame-encoder.ts";
+import { createFrameEncoder, type FrameEncoder } from "./frame-encoder.ts";
 import { copyBytes } from "../io/le.ts";
-import { createTlsRecordReader, encodeTlsRecords, TLS_RECORD_HEADER_BYTES, TLS_RECORD_PAYLOAD_DEFAULT, writeTlsRecordHeader } from "./faketls-records.ts";
+import { createTlsRecordReader, type TlsRecordReader, encodeTlsRecords, TLS_RECORD_HEADER_BYTES, TLS_RECORD_PAYLOAD_DEFAULT, writeTlsRecordHeader } from "./faketls-records.ts";
 
 export interface ClientStackOptions {
   readonly transport: ClientTransport;
@@ -85,161 +86,197 @@ export type RawDecodeResult =
   | { readonly kind: "error"; readonly error: ProtocolError };
 
 const NO_BYTES = new Uint8Array(0);
+// Scratch shared by every stack, used and emptied within one call (no stack calls another inside):
+// the record payload pieces of one read as [start, end) pairs of the chunk (numbers: no views), and
+// the frame parts of one quick ack (they may include shared constants: always copied).
+const PIECES: number[] = [];
+const SCRATCH: Uint8Array[] = [];
 
 export function createClientStack(opts: ClientStackOptions): ClientStack {
-  const frames = createFrameDecoder(opts.transport);
-  const encoder = createFrameEncoder(opts.transport, opts.random);
-  const records = opts.tls ? createTlsRecordReader(opts.tls.recordRemaining) : null;
-  const maxRecord = opts.tls?.maxRecordPayload ?? TLS_RECORD_PAYLOAD_DEFAULT;
-  const cap = opts.maxBufferedBytes ?? MAX_CONNECTION_BUFFER_BYTES;
-  const { readCipher, writeCipher } = opts;
-  const parts: Uint8Array[] = []; // queuePacket/queueQuickAck runs until flush()
-  let queued = 0;
-  // the record payload pieces of one read, as [start, end) pairs of the chunk (numbers: no views)
-  const pieces: number[] = [];
-  const onPiece = (start: number, end: number): void => {
-    pieces.push(start, end);
-  };
-  // frame parts of one frameQuickAck (they may include shared constants: always copied)
-  const scratch: Uint8Array[] = [];
-  // every run starts with this many free bytes: the fake-TLS record header is written there by seal()
-  const room = records ? TLS_RECORD_HEADER_BYTES : 0;
-
-  const inbound = (): number => frames.bufferedBytes + (records?.bufferedBytes ?? 0);
-  const overflow = (): boolean => inbound() + queued + (opts.outboundBytes?.() ?? 0) > cap;
-
-  return {
-    decodeEach(chunk, owned, onPacket) {
-      let cipherText: Uint8Array = chunk;
-      let recordError: ProtocolError | null = null;
-      if (records) {
-        pieces.length = 0;
-        recordError = records.pushEach(chunk, onPiece);
-        const n = pieces.length >> 1;
-        if (n === 0) cipherText = NO_BYTES;
-        else if (n === 1) cipherText = pieces[0] === 0 && pieces[1] === chunk.length ? chunk : chunk.subarray(pieces[0]!, pieces[1]!);
-        else {
-          // several records in one read: their payloads joined into a fresh buffer, ours to decrypt
-          let total = 0;
-          for (let i = 0; i < pieces.length; i += 2) total += pieces[i + 1]! - pieces[i]!;
-          cipherText = Buffer.allocUnsafe(total);
-          let at = 0;
-          for (let i = 0; i < pieces.length; i += 2) {
-            copyBytes(chunk, pieces[i]!, pieces[i + 1]!, cipherText, at);
-            at += pieces[i + 1]! - pieces[i]!;
-          }
-          owned = true;
-        }
-      }
-      if (cipherText.length > 0) {
-        if (owned) readCipher.updateInPlace(cipherText);
-        const error = frames.pushEach(owned ? cipherText : readCipher.update(cipherText), onPacket);
-        if (error) return error;
-      }
-      if (recordError) return recordError;
-      if (overflow()) return protocolError("buffer-overflow", `more than ${cap} bytes buffered`);
-      return null;
-    },
-    decode(chunk, owned = false) {
-      const packets: ClientPacket[] = [];
-      const error = this.decodeEach(chunk, owned, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
-      return error ? { kind: "error", packets, error } : { kind: "ok", packets };
-    },
-    frameAnswer(bytes, start, end, owned) {
-      const length = end - start;
-      if (owned) {
-        // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in), and
-        // under fake TLS the record header's room before that
-        const h = encoder.inPlaceHeaderBytes(length);
-        if (h > 0 && start >= h + room) {
-          encoder.writeHeader(length, bytes, start - h);
-          return bytes.subarray(start - h - room, end);
-        }
-      }
-      return encoder.packetInto(bytes, start, end, room);
-    },
-    frameQuickAck(token) {
-      encoder.quickAck(token, scratch);
-      let n = room;
-      for (const p of scratch) n += p.length;
-      const run = Buffer.allocUnsafe(n);
-      let at = room;
-      for (const p of scratch) {
-        run.set(p, at);
-        at += p.length;
-      }
-      scratch.length = 0;
-      return run;
-    },
-    seal(first, more) {
-      let run = first;
-      if (more !== null && more.length > 0) {
-        let n = first.length;
-        for (let i = 0; i < more.length; i++) n += more[i]!.length - room;
-        run = Buffer.allocUnsafe(n);
-        run.set(first, 0);
-        let at = first.length;
-        for (let i = 0; i < more.length; i++) {
-          copyBytes(more[i]!, room, more[i]!.length, run, at);
-          at += more[i]!.length - room;
-        }
-      }
-      if (records === null) {
-        writeCipher.updateInPlace(run);
-        return run;
-      }
-      const body = run.subarray(room);
-      writeCipher.updateInPlace(body);
-      if (body.length > maxRecord) return encodeTlsRecords(body, maxRecord);
-      writeTlsRecordHeader(run, 0, body.length); // one record: its header goes in the room kept for it
-      return run;
-    },
-    queuePacket(payload, owned = false) {
-      const run = this.frameAnswer(payload, 0, payload.length, owned);
-      parts.push(run);
-      queued += run.length;
-    },
-    queueQuickAck(token) {
-      const run = this.frameQuickAck(token);
-      parts.push(run);
-      queued += run.length;
-    },
-    flush() {
-      if (parts.length === 0) return null;
-      const out = this.seal(parts[0]!, parts.length > 1 ? parts.slice(1) : null);
-      parts.length = 0;
-      queued = 0;
-      return out;
-    },
-    get bufferedBytes() {
-      return inbound() + queued;
-    },
-    decodeRaw(chunk, owned = false) {
-      if (!records) {
-        if (chunk.length === 0) return { kind: "ok", data: NO_BYTES };
-        if (!owned) return { kind: "ok", data: readCipher.update(chunk) };
-        readCipher.updateInPlace(chunk);
-        return { kind: "ok", data: chunk };
-      }
-      const r = records.push(chunk);
-      // A bad record header ends the connection; bytes before it are not worth relaying.
-      if (r.kind === "error") return { kind: "error", error: r.error };
-      const n = r.payload.length;
-      if (n === 0) return { kind: "ok", data: NO_BYTES };
-      if (n === 1 && !owned) return { kind: "ok", data: readCipher.update(r.payload[0]!) };
-      const data = n === 1 ? r.payload[0]! : Buffer.concat(r.payload);
-      readCipher.updateInPlace(data);
-      return { kind: "ok", data };
-    },
-    encodeRaw(plain, owned = false) {
-      let cipherText = plain;
-      if (owned) writeCipher.updateInPlace(plain);
-      else cipherText = writeCipher.update(plain);
-      return records ? encodeTlsRecords(cipherText, maxRecord) : cipherText;
-    },
-    dispose() {
-      readCipher.free();
-      writeCipher.free();
-    },
-  };
+  return new ClientStackImpl(opts);
 }
+
+// A class, not a closure per method: a client holds one of these for its life, and ~15 closures
+// plus their scopes each would be ~2 KB per client and ~20 more objects for the collector to
+// trace whenever a burst of clients connects (docs/benchmarks.md, fourth session).
+class ClientStackImpl implements ClientStack {
+  readonly #frames: FrameDecoder;
+  readonly #encoder: FrameEncoder;
+  readonly #records: TlsRecordReader | null;
+  readonly #maxRecord: number;
+  readonly #cap: number;
+  readonly #readCipher: CtrStream;
+  readonly #writeCipher: CtrStream;
+  readonly #outboundBytes: (() => number) | undefined;
+  /** queuePacket/queueQuickAck runs until flush() (that API is for tests and tools: made on first use). */
+  #parts: Uint8Array[] | null = null;
+  #queued = 0;
+  /** Every run starts with this many free bytes: the fake-TLS record header is written there by seal(). */
+  readonly #room: number;
+
+  constructor(opts: ClientStackOptions) {
+    this.#frames = createFrameDecoder(opts.transport);
+    this.#encoder = createFrameEncoder(opts.transport, opts.random);
+    this.#records = opts.tls ? createTlsRecordReader(opts.tls.recordRemaining) : null;
+    this.#maxRecord = opts.tls?.maxRecordPayload ?? TLS_RECORD_PAYLOAD_DEFAULT;
+    this.#cap = opts.maxBufferedBytes ?? MAX_CONNECTION_BUFFER_BYTES;
+    this.#readCipher = opts.readCipher;
+    this.#writeCipher = opts.writeCipher;
+    this.#outboundBytes = opts.outboundBytes;
+    this.#room = this.#records ? TLS_RECORD_HEADER_BYTES : 0;
+  }
+
+  #inbound(): number {
+    return this.#frames.bufferedBytes + (this.#records?.bufferedBytes ?? 0);
+  }
+
+  #overflow(): boolean {
+    return this.#inbound() + this.#queued + (this.#outboundBytes?.() ?? 0) > this.#cap;
+  }
+
+  decodeEach(chunk: Uint8Array, owned: boolean, onPacket: PacketHandler): ProtocolError | null {
+    let cipherText: Uint8Array = chunk;
+    let recordError: ProtocolError | null = null;
+    if (this.#records) {
+      PIECES.length = 0;
+      recordError = this.#records!.pushEach(chunk, PIECES);
+      const n = PIECES.length >> 1;
+      if (n === 0) cipherText = NO_BYTES;
+      else if (n === 1) cipherText = PIECES[0] === 0 && PIECES[1] === chunk.length ? chunk : chunk.subarray(PIECES[0]!, PIECES[1]!);
+      else {
+        // several records in one read: their payloads joined into a fresh buffer, ours to decrypt
+        let total = 0;
+        for (let i = 0; i < PIECES.length; i += 2) total += PIECES[i + 1]! - PIECES[i]!;
+        cipherText = Buffer.allocUnsafe(total);
+        let at = 0;
+        for (let i = 0; i < PIECES.length; i += 2) {
+          copyBytes(chunk, PIECES[i]!, PIECES[i + 1]!, cipherText, at);
+          at += PIECES[i + 1]! - PIECES[i]!;
+        }
+        owned = true;
+      }
+    }
+    if (cipherText.length > 0) {
+      if (owned) this.#readCipher.updateInPlace(cipherText);
+      const error = this.#frames.pushEach(owned ? cipherText : this.#readCipher.update(cipherText), onPacket);
+      if (error) return error;
+    }
+    if (recordError) return recordError;
+    if (this.#overflow()) return protocolError("buffer-overflow", `more than ${this.#cap} bytes buffered`);
+    return null;
+  }
+
+  decode(chunk: Uint8Array, owned = false): DecodeResult {
+    const packets: ClientPacket[] = [];
+    const error = this.decodeEach(chunk, owned, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
+    return error ? { kind: "error", packets, error } : { kind: "ok", packets };
+  }
+
+  frameAnswer(bytes: Uint8Array, start: number, end: number, owned: boolean): Uint8Array {
+    const length = end - start;
+    if (owned) {
+      // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in), and
+      // under fake TLS the record header's this.#room before that
+      const h = this.#encoder.inPlaceHeaderBytes(length);
+      if (h > 0 && start >= h + this.#room) {
+        this.#encoder.writeHeader(length, bytes, start - h);
+        return bytes.subarray(start - h - this.#room, end);
+      }
+    }
+    return this.#encoder.packetInto(bytes, start, end, this.#room);
+  }
+
+  frameQuickAck(token: number): Uint8Array {
+    this.#encoder.quickAck(token, SCRATCH);
+    let n = this.#room;
+    for (const p of SCRATCH) n += p.length;
+    const run = Buffer.allocUnsafe(n);
+    let at = this.#room;
+    for (const p of SCRATCH) {
+      run.set(p, at);
+      at += p.length;
+    }
+    SCRATCH.length = 0;
+    return run;
+  }
+
+  seal(first: Uint8Array, more: readonly Uint8Array[] | null): Uint8Array {
+    let run = first;
+    if (more !== null && more.length > 0) {
+      let n = first.length;
+      for (let i = 0; i < more.length; i++) n += more[i]!.length - this.#room;
+      run = Buffer.allocUnsafe(n);
+      run.set(first, 0);
+      let at = first.length;
+      for (let i = 0; i < more.length; i++) {
+        copyBytes(more[i]!, this.#room, more[i]!.length, run, at);
+        at += more[i]!.length - this.#room;
+      }
+    }
+    if (this.#records === null) {
+      this.#writeCipher.updateInPlace(run);
+      return run;
+    }
+    const body = run.subarray(this.#room);
+    this.#writeCipher.updateInPlace(body);
+    if (body.length > this.#maxRecord) return encodeTlsRecords(body, this.#maxRecord);
+    writeTlsRecordHeader(run, 0, body.length); // one record: its header goes in the this.#room kept for it
+    return run;
+  }
+
+  queuePacket(payload: Uint8Array, owned = false): void {
+    const run = this.frameAnswer(payload, 0, payload.length, owned);
+    (this.#parts ??= []).push(run);
+    this.#queued += run.length;
+  }
+
+  queueQuickAck(token: number): void {
+    const run = this.frameQuickAck(token);
+    (this.#parts ??= []).push(run);
+    this.#queued += run.length;
+  }
+
+  flush(): Uint8Array | null {
+    const parts = this.#parts;
+    if (parts === null || parts.length === 0) return null;
+    const out = this.seal(parts[0]!, parts.length > 1 ? parts.slice(1) : null);
+    parts.length = 0;
+    this.#queued = 0;
+    return out;
+  }
+
+  get bufferedBytes(): number {
+    return this.#inbound() + this.#queued;
+  }
+
+  decodeRaw(chunk: Uint8Array, owned = false): RawDecodeResult {
+    if (!this.#records) {
+      if (chunk.length === 0) return { kind: "ok", data: NO_BYTES };
+      if (!owned) return { kind: "ok", data: this.#readCipher.update(chunk) };
+      this.#readCipher.updateInPlace(chunk);
+      return { kind: "ok", data: chunk };
+    }
+    const r = this.#records!.push(chunk);
+    // A bad record header ends the connection; bytes before it are not worth relaying.
+    if (r.kind === "error") return { kind: "error", error: r.error };
+    const n = r.payload.length;
+    if (n === 0) return { kind: "ok", data: NO_BYTES };
+    if (n === 1 && !owned) return { kind: "ok", data: this.#readCipher.update(r.payload[0]!) };
+    const data = n === 1 ? r.payload[0]! : Buffer.concat(r.payload);
+    this.#readCipher.updateInPlace(data);
+    return { kind: "ok", data };
+  }
+
+  encodeRaw(plain: Uint8Array, owned = false): Uint8Array {
+    let cipherText = plain;
+    if (owned) this.#writeCipher.updateInPlace(plain);
+    else cipherText = this.#writeCipher.update(plain);
+    return this.#records ? encodeTlsRecords(cipherText, this.#maxRecord) : cipherText;
+  }
+
+  dispose(): void {
+    this.#readCipher.free();
+    this.#writeCipher.free();
+  }
+}
+

@@ -54,9 +54,10 @@ export type RecordResult =
 export interface TlsRecordReader {
   /** Returns the record payload bytes in this chunk (views), headers stripped. */
   push(chunk: Uint8Array): RecordResult;
-  /** push() without views or result objects: each payload piece as chunk[start, end), in order;
-   * returns the error that ends the stream (after the pieces before it), or null. */
-  pushEach(chunk: Uint8Array, onPayload: (start: number, end: number) => void): ProtocolError | null;
+  /** push() without views or result objects: appends each payload piece to `pieces` as the pair
+   * start, end of chunk[start, end), in order; returns the error that ends the stream (after the
+   * pieces before it), or null. */
+  pushEach(chunk: Uint8Array, pieces: number[]): ProtocolError | null;
   /** Header bytes held back (0..4). */
   readonly bufferedBytes: number;
 }
@@ -73,7 +74,7 @@ export function createTlsRecordReader(recordRemaining = 0, expectedType = 0x17):
     get bufferedBytes() {
       return have;
     },
-    pushEach(chunk, onPayload) {
+    pushEach(chunk, pieces) {
       let pos = 0;
       while (pos < chunk.length) {
         if (left === 0) {
@@ -87,15 +88,17 @@ export function createTlsRecordReader(recordRemaining = 0, expectedType = 0x17):
           continue;
         }
         const k = Math.min(left, chunk.length - pos);
-        onPayload(pos, pos + k);
+        pieces.push(pos, pos + k);
         left -= k;
         pos += k;
       }
       return null;
     },
     push(chunk) {
+      const pieces: number[] = [];
+      const error = this.pushEach(chunk, pieces);
       const payload: Uint8Array[] = [];
-      const error = this.pushEach(chunk, (start, end) => payload.push(chunk.subarray(start, end)));
+      for (let i = 0; i < pieces.length; i += 2) payload.push(chunk.subarray(pieces[i]!, pieces[i + 1]!));
       return error ? { kind: "error", payload, error } : { kind: "ok", payload };
     },
   };

@@ -14,62 +14,77 @@ export function minBufferedBeforeParse(transport: ClientTransport): number {
 }
 
 export function createFrameDecoder(transport: ClientTransport): FrameDecoder {
-  const queue = new ChunkQueue();
-  const threshold = minBufferedBeforeParse(transport);
-  const padded = transport === "padded";
-  const abridged = transport === "abridged";
+  return new ClientFrameDecoder(transport);
+}
 
-  const headerError = (first4: number): ProtocolError => {
-    const h = abridged ? parseAbridgedHeader(first4) : parseIntermediateHeader(first4, padded);
-    if (h.kind !== "error") throw new Error("header word and header parse disagree");
-    return h.error;
-  };
+// A class (one per client for its life), not closures: see ClientStackImpl in client-stack.ts.
+class ClientFrameDecoder implements FrameDecoder {
+  readonly #queue = new ChunkQueue();
+  readonly #threshold: number;
+  readonly #padded: boolean;
+  readonly #abridged: boolean;
+
+  constructor(transport: ClientTransport) {
+    this.#threshold = minBufferedBeforeParse(transport);
+    this.#padded = transport === "padded";
+    this.#abridged = transport === "abridged";
+  }
+
+  get bufferedBytes(): number {
+    return this.#queue.length;
+  }
 
   // Frames are cut straight from the chunk while nothing is buffered (the common case: a read holds
   // whole frames), so the queue, and the write barrier of storing into it, is only for leftovers.
-  const pushEach = (chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null => {
-    if (queue.length > 0) return fromQueue(chunk, onPacket);
+  pushEach(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null {
+    if (this.#queue.length > 0) return this.#fromQueue(chunk, onPacket);
+    const padded = this.#padded;
     const n = chunk.length;
     let pos = 0;
-    while (n - pos >= threshold) {
+    while (n - pos >= this.#threshold) {
       const first4 = u32le(chunk, pos);
-      const h = abridged ? abridgedHeaderWord(first4) : intermediateHeaderWord(first4, padded);
-      if (h < 0) return headerError(first4);
+      const h = this.#headerWord(first4);
+      if (h < 0) return this.#headerError(first4);
       const start = pos + (h & 7);
       const length = h >>> 4;
       if (n - start < length) break;
       pos = start + length;
       onPacket(chunk, start, padded ? start + (length & ~3) : pos, (h & 8) !== 0);
     }
-    if (pos < n) queue.push(pos === 0 ? chunk : chunk.subarray(pos));
+    if (pos < n) this.#queue.push(pos === 0 ? chunk : chunk.subarray(pos));
     return null;
-  };
+  }
 
-  const fromQueue = (chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null => {
+  push(chunk: Uint8Array): DecodeResult {
+    const packets: ClientPacket[] = [];
+    const error = this.pushEach(chunk, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
+    return error ? { kind: "error", packets, error } : { kind: "ok", packets };
+  }
+
+  #fromQueue(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null {
+    const queue = this.#queue;
     queue.push(chunk);
-    while (queue.length >= threshold) {
+    while (queue.length >= this.#threshold) {
       const first4 = queue.u32le();
-      const h = abridged ? abridgedHeaderWord(first4) : intermediateHeaderWord(first4, padded);
-      if (h < 0) return headerError(first4);
+      const h = this.#headerWord(first4);
+      if (h < 0) return this.#headerError(first4);
       const headerBytes = h & 7;
       const length = h >>> 4;
       if (queue.length < headerBytes + length) break;
       queue.skip(headerBytes);
       const body = queue.take(length);
-      onPacket(body, 0, padded ? length & ~3 : length, (h & 8) !== 0);
+      onPacket(body, 0, this.#padded ? length & ~3 : length, (h & 8) !== 0);
     }
     return null;
-  };
+  }
 
-  return {
-    get bufferedBytes() {
-      return queue.length;
-    },
-    pushEach,
-    push(chunk: Uint8Array): DecodeResult {
-      const packets: ClientPacket[] = [];
-      const error = pushEach(chunk, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
-      return error ? { kind: "error", packets, error } : { kind: "ok", packets };
-    },
-  };
+  #headerWord(first4: number): number {
+    return this.#abridged ? abridgedHeaderWord(first4) : intermediateHeaderWord(first4, this.#padded);
+  }
+
+  #headerError(first4: number): ProtocolError {
+    const h = this.#abridged ? parseAbridgedHeader(first4) : parseIntermediateHeader(first4, this.#padded);
+    if (h.kind !== "error") throw new Error("header word and header parse disagree");
+    return h.error;
+  }
 }

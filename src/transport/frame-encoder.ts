@@ -41,89 +41,107 @@ function frameInto(bytes: Uint8Array, start: number, end: number, room: number, 
 const MINUS_ONE = Uint8Array.of(0xff, 0xff, 0xff, 0xff);
 const ZERO_WORD = new Uint8Array(4);
 
+/** The encoder for `transport`: abridged and intermediate ones hold no state and are shared by every
+ * client; a padded one holds its random source (no closures per client either way). */
 export function createFrameEncoder(transport: ClientTransport, random: RandomSource): FrameEncoder {
-  if (transport === "abridged") {
-    return {
-      packet(payload, out) {
-        out.push(abridgedHeader(payload.length), payload);
-      },
-      quickAck(token, out) {
-        out.push(abridgedQuickAck(token));
-      },
-      inPlaceHeaderBytes(length) {
-        return length <= ABRIDGED_SHORT_MAX ? 1 : 4;
-      },
-      packetInto(bytes, start, end, room) {
-        const length = end - start;
-        const out = frameInto(bytes, start, end, room, length <= ABRIDGED_SHORT_MAX ? 1 : 4, 0);
-        writeAbridgedHeader(length, out, room);
-        return out;
-      },
-      writeHeader(length, out, off) {
-        writeAbridgedHeader(length, out, off);
-      },
-    };
+  if (transport === "abridged") return ABRIDGED;
+  if (transport === "intermediate") return INTERMEDIATE;
+  return new PaddedEncoder(random);
+}
+
+const ABRIDGED: FrameEncoder = {
+  packet(payload, out) {
+    out.push(abridgedHeader(payload.length), payload);
+  },
+  quickAck(token, out) {
+    out.push(abridgedQuickAck(token));
+  },
+  inPlaceHeaderBytes(length) {
+    return length <= ABRIDGED_SHORT_MAX ? 1 : 4;
+  },
+  packetInto(bytes, start, end, room) {
+    const length = end - start;
+    const out = frameInto(bytes, start, end, room, length <= ABRIDGED_SHORT_MAX ? 1 : 4, 0);
+    writeAbridgedHeader(length, out, room);
+    return out;
+  },
+  writeHeader(length, out, off) {
+    writeAbridgedHeader(length, out, off);
+  },
+};
+
+const INTERMEDIATE: FrameEncoder = {
+  packet(payload, out) {
+    if (payload.length % 4 !== 0) throw new RangeError(`intermediate answer length ${payload.length} is not a multiple of 4`);
+    out.push(intermediateHeader(payload.length), payload);
+  },
+  quickAck(token, out) {
+    out.push(intermediateQuickAck(token));
+  },
+  inPlaceHeaderBytes() {
+    return 4;
+  },
+  packetInto(bytes, start, end, room) {
+    const length = end - start;
+    if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+    const out = frameInto(bytes, start, end, room, 4, 0);
+    writeIntermediateHeader(length, out, room);
+    return out;
+  },
+  writeHeader(length, out, off) {
+    if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+    writeIntermediateHeader(length, out, off);
+  },
+};
+
+/** Padded: 0..3 random trailing bytes counted in the length (lrand48() & 3 in C, not 0..15). */
+class PaddedEncoder implements FrameEncoder {
+  readonly #random: RandomSource;
+
+  constructor(random: RandomSource) {
+    this.#random = random;
   }
-  if (transport === "intermediate") {
-    return {
-      packet(payload, out) {
-        if (payload.length % 4 !== 0) throw new RangeError(`intermediate answer length ${payload.length} is not a multiple of 4`);
-        out.push(intermediateHeader(payload.length), payload);
-      },
-      quickAck(token, out) {
-        out.push(intermediateQuickAck(token));
-      },
-      inPlaceHeaderBytes() {
-        return 4;
-      },
-      packetInto(bytes, start, end, room) {
-        const length = end - start;
-        if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
-        const out = frameInto(bytes, start, end, room, 4, 0);
-        writeIntermediateHeader(length, out, room);
-        return out;
-      },
-      writeHeader(length, out, off) {
-        if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
-        writeIntermediateHeader(length, out, off);
-      },
-    };
+
+  packet(payload: Uint8Array, out: Uint8Array[]): void {
+    this.#frame([payload], out);
   }
-  // Padded: 0..3 random trailing bytes counted in the length (lrand48() & 3 in C, not 0..15).
-  const paddedFrame = (parts: Uint8Array[], out: Uint8Array[]): void => {
+
+  inPlaceHeaderBytes(): number {
+    return 0;
+  }
+
+  packetInto(bytes: Uint8Array, start: number, end: number, room: number): Uint8Array {
+    const length = end - start;
+    const r = this.#random.int(4);
+    const out = frameInto(bytes, start, end, room, 4, r);
+    writeIntermediateHeader(length + r, out, room);
+    if (r > 0) out.set(this.#random.bytes(r), room + 4 + length);
+    return out;
+  }
+
+  writeHeader(): void {
+    throw new Error("padded frames are not written in place");
+  }
+
+  quickAck(token: number, out: Uint8Array[]): void {
+    // Half the time the raw 4 bytes, otherwise two frames: [-1][token] then [0] (§3.8).
+    if (this.#random.int(2) === 1) {
+      out.push(intermediateQuickAck(token));
+      return;
+    }
+    this.#frame([MINUS_ONE, intermediateQuickAck(token), ...this.#maybeExtraWord()], out);
+    this.#frame([ZERO_WORD, ...this.#maybeExtraWord()], out);
+  }
+
+  #frame(parts: Uint8Array[], out: Uint8Array[]): void {
     let len = 0;
     for (const p of parts) len += p.length;
-    const r = random.int(4);
+    const r = this.#random.int(4);
     out.push(intermediateHeader(len + r), ...parts);
-    if (r > 0) out.push(random.bytes(r));
-  };
-  const maybeExtraWord = (): Uint8Array[] => (random.int(2) === 1 ? [random.bytes(4)] : []);
-  return {
-    packet(payload, out) {
-      paddedFrame([payload], out);
-    },
-    inPlaceHeaderBytes() {
-      return 0;
-    },
-    packetInto(bytes, start, end, room) {
-      const length = end - start;
-      const r = random.int(4);
-      const out = frameInto(bytes, start, end, room, 4, r);
-      writeIntermediateHeader(length + r, out, room);
-      if (r > 0) out.set(random.bytes(r), room + 4 + length);
-      return out;
-    },
-    writeHeader() {
-      throw new Error("padded frames are not written in place");
-    },
-    quickAck(token, out) {
-      // Half the time the raw 4 bytes, otherwise two frames: [-1][token] then [0] (§3.8).
-      if (random.int(2) === 1) {
-        out.push(intermediateQuickAck(token));
-        return;
-      }
-      paddedFrame([MINUS_ONE, intermediateQuickAck(token), ...maybeExtraWord()], out);
-      paddedFrame([ZERO_WORD, ...maybeExtraWord()], out);
-    },
-  };
+    if (r > 0) out.push(this.#random.bytes(r));
+  }
+
+  #maybeExtraWord(): Uint8Array[] {
+    return this.#random.int(2) === 1 ? [this.#random.bytes(4)] : [];
+  }
 }
