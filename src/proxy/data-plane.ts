@@ -91,7 +91,13 @@ export function createDataPlane(deps: DataPlaneDeps): DataPlane {
   const initReplay = deps.initReplay === undefined ? new ReplayCache({ maxEntries: INIT_REPLAY_DEFAULT_MAX_ENTRIES }) : deps.initReplay;
   const budget = new OutputBudget(outputBudgetBytes(o.msgBuffersSize));
   const reclaimer =
-    deps.reclaimer === undefined ? new MemoryReclaimer({ rssBytes: () => process.memoryUsage.rss(), collect: () => Bun.gc(true) }) : deps.reclaimer;
+    deps.reclaimer === undefined
+      ? new MemoryReclaimer({
+          rssBytes: () => process.memoryUsage.rss(),
+          collect: () => Bun.gc(true),
+          activity: () => counters.bytesFromClients + counters.bytesToClients,
+        })
+      : deps.reclaimer;
   const sessions = new Set<ClientSession>();
   const listeners: ClientListener[] = [];
   const limiter = new AcceptLimiter(o.maxSpecialConnections, o.maxAcceptRate);

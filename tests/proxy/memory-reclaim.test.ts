@@ -28,3 +28,21 @@ test("collects when RSS grows past the post-collection figure by the threshold, 
   r.tick();
   expect(collected).toBe(3);
 });
+
+test("waits while traffic flows (JSC collects then); collects at the first quiet tick", () => {
+  let rss = 100;
+  let moved = 0;
+  let collected = 0;
+  const r = new MemoryReclaimer({ rssBytes: () => rss, collect: () => void (collected++, (rss = 100)), growthBytes: 64, activity: () => moved, quietActivity: 1000 });
+  r.tick();
+  rss = 300;
+  for (let i = 0; i < 5; i++) {
+    moved += 50_000; // a busy interval
+    r.tick();
+  }
+  expect(collected).toBe(0);
+  moved += 10; // the flood is over
+  r.tick();
+  expect(collected).toBe(1);
+  expect(rss).toBe(100);
+});
