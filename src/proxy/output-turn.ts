@@ -48,19 +48,30 @@ export class OutputTurn {
     if (owner.turnEpoch === this.#epoch) this.#emit(owner);
   }
 
-  /** Writes every owner's runs (the microtask; tests). Runs added meanwhile are written too. */
+  /**
+   * Writes every owner's runs (the microtask; tests). Runs added meanwhile are written too. An owner
+   * that throws does not keep the others' output back (as when each session had its own
+   * microtask): the first error is rethrown once every owner has been written.
+   */
   flush(): void {
     this.#scheduled = false;
     const owners = this.#owners;
     const epoch = this.#epoch;
+    let failure: unknown = null;
     for (let k = 0; k < owners.length; k++) {
       const o = owners[k]!;
-      if (o.turnEpoch === epoch) this.#emit(o);
+      if (o.turnEpoch !== epoch) continue;
+      try {
+        this.#emit(o);
+      } catch (err) {
+        failure ??= err;
+      }
     }
     owners.length = 0;
     this.#runs.length = 0;
     this.#next.length = 0;
     this.#epoch++;
+    if (failure !== null) throw failure;
   }
 
   #emit(owner: TurnOwner): void {

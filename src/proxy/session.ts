@@ -147,7 +147,7 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
     this.#env.counters.bytesFromClients += chunk.length;
     switch (this.#state) {
       case "established":
-        // Bun gives `data` a fresh buffer: decrypted in place, packets handed on as views of it
+        // Bun gives `data` a fresh buffer: decrypted in place, packets handed on as ranges of it
         if (this.#stack!.decodeEach(chunk, true, this.#onClientPacket) !== null) this.close("protocol");
         return;
       case "handshake":

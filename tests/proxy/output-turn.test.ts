@@ -71,3 +71,19 @@ test("runs added while the turn is being written (by a write callback) are writt
   expect(a.writes).toHaveLength(2);
   expect(b.writes).toHaveLength(1);
 });
+
+test("an owner whose write throws does not hold back the others; the error still surfaces", () => {
+  const turn = new OutputTurn();
+  const a = new Owner();
+  const b = new Owner();
+  a.onWrite = () => {
+    throw new Error("boom");
+  };
+  turn.add(a, run("a1"));
+  turn.add(b, run("b1"));
+  expect(() => turn.flush()).toThrow("boom");
+  expect(b.writes).toEqual([["b1"]]);
+  turn.add(b, run("b2")); // the turn is usable afterwards
+  turn.flush();
+  expect(b.writes).toEqual([["b1"], ["b2"]]);
+});
