@@ -139,7 +139,7 @@ class ClientStackImpl implements ClientStack {
     let recordError: ProtocolError | null = null;
     if (this.#records) {
       PIECES.length = 0;
-      recordError = this.#records!.pushEach(chunk, PIECES);
+      recordError = this.#records.pushEach(chunk, PIECES);
       const n = PIECES.length >> 1;
       if (n === 0) cipherText = NO_BYTES;
       else if (n === 1) cipherText = PIECES[0] === 0 && PIECES[1] === chunk.length ? chunk : chunk.subarray(PIECES[0]!, PIECES[1]!);
@@ -176,7 +176,7 @@ class ClientStackImpl implements ClientStack {
     const length = end - start;
     if (owned) {
       // the header goes into the bytes before the answer (the RPC_PROXY_ANS head it came in), and
-      // under fake TLS the record header's this.#room before that
+      // under fake TLS the room for the record header before that
       const h = this.#encoder.inPlaceHeaderBytes(length);
       if (h > 0 && start >= h + this.#room) {
         this.#encoder.writeHeader(length, bytes, start - h);
@@ -220,7 +220,7 @@ class ClientStackImpl implements ClientStack {
     const body = run.subarray(this.#room);
     this.#writeCipher.updateInPlace(body);
     if (body.length > this.#maxRecord) return encodeTlsRecords(body, this.#maxRecord);
-    writeTlsRecordHeader(run, 0, body.length); // one record: its header goes in the this.#room kept for it
+    writeTlsRecordHeader(run, 0, body.length); // one record: its header goes in the room kept for it
     return run;
   }
 

@@ -1,21 +1,20 @@
-// Proxy→client framing: answers and quick acks per transport, appended as parts to an output
-// list so one event's frames are encrypted and written together (BUN-NOTES: one write per event).
+// Proxy→client framing per transport: an answer's header written in front of it (packetInto, or
+// writeHeader into the bytes before it), quick acks as parts; the client stack seals one event's
+// frames into one write (BUN-NOTES: one write per event).
 // Mirrors net-tcp-rpc-common.c: tcp_rpc_write_packet_compact and mtproto-proxy.c: push_rpc_confirmation
 // (client-side.md §3.6, §3.8).
 
 import type { RandomSource } from "../crypto/random.ts";
-import { ABRIDGED_SHORT_MAX, abridgedHeader, abridgedQuickAck, writeAbridgedHeader } from "./abridged.ts";
+import { ABRIDGED_SHORT_MAX, abridgedQuickAck, writeAbridgedHeader } from "./abridged.ts";
 import { intermediateHeader, intermediateQuickAck, writeIntermediateHeader } from "./intermediate.ts";
 import type { ClientTransport } from "./codec.ts";
 import { copyBytes } from "../io/le.ts";
 
 export interface FrameEncoder {
-  /** Appends one answer frame (payload length a multiple of 4, as the middle-end guarantees). */
-  packet(payload: Uint8Array, out: Uint8Array[]): void;
   /** Appends the quick ack for RPC_SIMPLE_ACK `confirm` (token as the u32 the backend sent). */
   quickAck(token: number, out: Uint8Array[]): void;
   /**
-   * Size of the header packet() puts before a `length`-byte answer when nothing follows the payload,
+   * Size of the header before a `length`-byte answer when nothing follows the payload,
    * so the header can be written into the bytes in front of it (writeHeader); 0 for padded, whose
    * frame ends in random bytes.
    */
@@ -23,9 +22,8 @@ export interface FrameEncoder {
   /** Writes the header of a `length`-byte answer at out[off, off + inPlaceHeaderBytes(length)). */
   writeHeader(length: number, out: Uint8Array, off: number): void;
   /**
-   * What packet() appends for the answer bytes[start, end), as one new buffer after `room` free
-   * bytes at its front (where the TLS record header goes), drawing the same randomness in the same
-   * order: one allocation, no parts.
+   * One answer frame for bytes[start, end) (a multiple of 4 bytes, as the middle end guarantees), as
+   * one new buffer after `room` free bytes at its front (where the TLS record header goes).
    */
   packetInto(bytes: Uint8Array, start: number, end: number, room: number): Uint8Array;
 }
@@ -50,9 +48,6 @@ export function createFrameEncoder(transport: ClientTransport, random: RandomSou
 }
 
 const ABRIDGED: FrameEncoder = {
-  packet(payload, out) {
-    out.push(abridgedHeader(payload.length), payload);
-  },
   quickAck(token, out) {
     out.push(abridgedQuickAck(token));
   },
@@ -71,10 +66,6 @@ const ABRIDGED: FrameEncoder = {
 };
 
 const INTERMEDIATE: FrameEncoder = {
-  packet(payload, out) {
-    if (payload.length % 4 !== 0) throw new RangeError(`intermediate answer length ${payload.length} is not a multiple of 4`);
-    out.push(intermediateHeader(payload.length), payload);
-  },
   quickAck(token, out) {
     out.push(intermediateQuickAck(token));
   },
@@ -83,16 +74,21 @@ const INTERMEDIATE: FrameEncoder = {
   },
   packetInto(bytes, start, end, room) {
     const length = end - start;
-    if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+    checkIntermediateLength(length);
     const out = frameInto(bytes, start, end, room, 4, 0);
     writeIntermediateHeader(length, out, room);
     return out;
   },
   writeHeader(length, out, off) {
-    if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+    checkIntermediateLength(length);
     writeIntermediateHeader(length, out, off);
   },
 };
+
+/** An intermediate answer must be whole words (the middle end's always are). */
+function checkIntermediateLength(length: number): void {
+  if (length % 4 !== 0) throw new RangeError(`intermediate answer length ${length} is not a multiple of 4`);
+}
 
 /** Padded: 0..3 random trailing bytes counted in the length (lrand48() & 3 in C, not 0..15). */
 class PaddedEncoder implements FrameEncoder {
@@ -100,10 +96,6 @@ class PaddedEncoder implements FrameEncoder {
 
   constructor(random: RandomSource) {
     this.#random = random;
-  }
-
-  packet(payload: Uint8Array, out: Uint8Array[]): void {
-    this.#frame([payload], out);
   }
 
   inPlaceHeaderBytes(): number {

@@ -120,7 +120,7 @@ export function startFakeDc(opts: FakeDcOptions = {}): FakeDc {
     for (let p = nextFrame(link); p !== null && st.rec.frames < limit; p = nextFrame(link)) {
       st.rec.frames++;
       if (opts.quickAck && p.quickAck) link.encoder.quickAck((p.payload.length | 0x80000000) >>> 0, parts);
-      if (!opts.silent) link.encoder.packet(p.payload, parts);
+      if (!opts.silent) parts.push(link.encoder.packetInto(p.payload, 0, p.payload.length, 0));
     }
     if (parts.length > 0) st.queue.write(link.write.update(parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
     if (st.rec.frames >= limit) st.queue.end();

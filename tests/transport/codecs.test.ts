@@ -71,7 +71,7 @@ const serverStream = (t: ClientTransport, rnd: RandomSource, count: number) => {
       items.push({ kind: "quick-ack", token });
     } else {
       const payload = randomPayload(rnd);
-      enc.packet(payload, parts);
+      parts.push(enc.packetInto(payload, 0, payload.length, 0));
       items.push({ kind: "packet", payload: hex(payload) });
     }
   }
