@@ -1,8 +1,11 @@
 // One bounded HTTP download for the config refresh: a whole-request timeout and a byte cap enforced
 // while streaming (the file loader's 16 MiB rule), so a slow or huge answer cannot pin memory.
 // Failures are values with a one-line reason; nothing here logs or throws for network trouble.
+// Every download opens its own connection (keepalive: false): refreshes are minutes or hours apart,
+// and a pooled socket that the server or a NAT has reaped in between makes Bun's fetch fail with a
+// reset or hang until the timeout instead of reconnecting (oven-sh/bun #31894, #42212).
 
-export type FetchFn = (url: string, init: { signal: AbortSignal; redirect: "follow" }) => Promise<Response>;
+export type FetchFn = (url: string, init: { signal: AbortSignal; redirect: "follow"; keepalive: false }) => Promise<Response>;
 
 export interface DownloadOptions {
   fetch: FetchFn;
@@ -21,7 +24,7 @@ export async function downloadLimited(url: string, o: DownloadOptions): Promise<
     abort.abort();
   }, o.timeoutMs);
   try {
-    const res = await o.fetch(url, { signal: abort.signal, redirect: "follow" });
+    const res = await o.fetch(url, { signal: abort.signal, redirect: "follow", keepalive: false });
     if (!res.ok) {
       await res.body?.cancel();
       return { ok: false, reason: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}` };

@@ -22,6 +22,8 @@ type Route = { status?: number; body?: string | Uint8Array | (() => ReadableStre
 let dir: string;
 let routes: Record<string, Route>;
 let hits: string[];
+/** The client port of each request: a new port is a new connection. */
+let peerPorts: number[];
 let server: ReturnType<typeof Bun.serve>;
 
 beforeEach(() => {
@@ -30,12 +32,14 @@ beforeEach(() => {
   writeFileSync(join(dir, "secret"), SECRET_A, { mode: 0o600 });
   routes = { "/config": { body: CONF_A }, "/secret": { body: SECRET_A } };
   hits = [];
+  peerPorts = [];
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    async fetch(req) {
+    async fetch(req, srv) {
       const path = new URL(req.url).pathname;
       hits.push(path);
+      peerPorts.push(srv.requestIP(req)?.port ?? -1);
       const r = routes[path];
       if (!r) return new Response("no", { status: 404 });
       if (r.delayMs) await Bun.sleep(r.delayMs);
@@ -128,6 +132,13 @@ describe("config refresh: changes", () => {
     const { refresher } = setup();
     await refresher.refreshNow();
     expect(hits).toEqual(["/config"]);
+  });
+
+  test("every download opens its own connection: no pooled socket that may have gone stale", async () => {
+    const { refresher } = setup();
+    for (let i = 0; i < 3; i++) expect((await refresher.refreshNow()).ok).toBe(true);
+    expect(hits).toEqual(["/config", "/config", "/config"]);
+    expect(new Set(peerPorts).size).toBe(3);
   });
 
   test("concurrent refreshNow calls share one round", async () => {

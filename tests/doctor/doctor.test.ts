@@ -266,6 +266,7 @@ describe("doctor: --config-refresh URLs", () => {
       return doctor(args, loopbackDeps());
     };
     const ok = await run("/good");
+    expect(ok.lines.filter((l) => /^(WARN|FAIL) /.test(l))).toEqual([]);
     expect(line(ok.lines, "PASS config refresh URL:")).toContain("1 targets");
     expect(line(ok.lines, "PASS secret refresh URL:")).toContain(`${SECRET.length} bytes`);
     expect(ok.code).toBe(0);
