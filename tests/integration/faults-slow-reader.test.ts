@@ -15,6 +15,7 @@ afterEach(() => cleanup.run());
 
 const MiB = 1 << 20;
 const ANSWER = 512 << 10;
+const SLOW_ANSWERS = 24;
 
 async function setup(msgBuffersSize: number) {
   const big = Buffer.alloc(ANSWER, 0x5a);
@@ -58,25 +59,27 @@ test("slow readers are cut by the output budget; the total held stays near the l
   for (let i = 0; i < 4; i++) {
     const c = await open();
     c.pause();
-    // 12 × 512 KiB = 6 MiB each, 24 MiB asked in all: six times the budget
-    c.sendPackets(Array.from({ length: 12 }, () => makeRequest(c.id, c.nextSeq(), CMD_BIG, ANSWER)));
+    // 24 × 512 KiB = 12 MiB each. The kernel takes up to ~4 MiB of that per socket (tcp_wmem's
+    // 4 MiB cap plus the receiver's window), so each slow client ends up holding over 7 MiB by
+    // itself, more than the whole budget: every one of them is shed, however the kernel's buffers
+    // happen to grow. (With 6 MiB each the count depended on that growth: 2 or 3.)
+    c.sendPackets(Array.from({ length: SLOW_ANSWERS }, () => makeRequest(c.id, c.nextSeq(), CMD_BIG, ANSWER)));
     slow.push(c);
   }
   const lat: number[] = [];
   const deadline = performance.now() + 4000;
-  // 24 MiB asked against a 4 MiB budget: the budget sheds until under 3/4 of it, i.e. 3 of the 4
-  while (plane.counters.closes.memory < 3 && performance.now() < deadline) lat.push(await good.echo(2000));
+  while (plane.counters.closes.memory < 4 && performance.now() < deadline) lat.push(await good.echo(2000));
   for (let i = 0; i < 10; i++) lat.push(await good.echo(2000));
   clearInterval(sampler);
 
-  expect(plane.counters.closes.memory).toBe(3);
-  expect(plane.budget.shedCount).toBe(3);
+  expect(plane.counters.closes.memory).toBe(4);
+  expect(plane.budget.shedCount).toBe(4);
   // the budget is checked after each answer is queued: at most one answer (plus framing) over
   expect(maxHeld).toBeLessThanOrEqual(limit + ANSWER + 64);
   expect(plane.budget.totalBytes).toBeLessThanOrEqual((limit * 3) / 4 + ANSWER + 64);
   // the shed sessions released their sockets (a paused client does not even notice)
   await Bun.sleep(100);
-  expect(plane.activeClients).toBe(2);
+  expect(plane.activeClients).toBe(1);
   expect(good.isClosed).toBe(false);
   expect(good.mismatches).toBe(0);
   expect(Math.max(...lat)).toBeLessThan(1000);
