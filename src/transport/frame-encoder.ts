@@ -107,7 +107,7 @@ class PaddedEncoder implements FrameEncoder {
     const r = this.#random.int(4);
     const out = frameInto(bytes, start, end, room, 4, r);
     writeIntermediateHeader(length + r, out, room);
-    if (r > 0) out.set(this.#random.bytes(r), room + 4 + length);
+    if (r > 0) this.#random.fill(out, room + 4 + length, room + 4 + length + r);
     return out;
   }
 

@@ -16,6 +16,9 @@ function scripted(...values: Buffer[]): RandomSource {
       if (!next || next.length !== n) throw new Error(`unexpected random draw of ${n} bytes`);
       return Buffer.from(next);
     },
+    fill() {
+      throw new Error("unexpected random fill");
+    },
     int: () => 0,
   };
 }
@@ -102,7 +105,7 @@ describe("rpc DH (backend-rpc.md §6)", () => {
   }, 15_000);
 
   test("a random source that only yields rejected exponents is reported, not looped on", () => {
-    const dh = createRpcDh({ bytes: (n) => Buffer.alloc(n), int: () => 0 }); // a = 0 → g_a = 1
+    const dh = createRpcDh({ bytes: (n) => Buffer.alloc(n), fill: (d, a, b) => void d.fill(0, a, b), int: () => 0 }); // a = 0 → g_a = 1
     expect(() => dh.createKeyPair()).toThrow(/rejected/);
   }, 15_000);
 });

@@ -24,7 +24,7 @@ export const STACK_IV = unhex("f0e0d0c0b0a090807060504030201000");
 export const STACK_KEY_OUT = unhex("1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100");
 
 /** Cheap deterministic randomness for the server side (ServerHello filler, padding). */
-export const ZERO_RANDOM: RandomSource = { bytes: (n) => Buffer.alloc(n), int: () => 0 };
+export const ZERO_RANDOM: RandomSource = { bytes: (n) => Buffer.alloc(n), fill: (d, a, b) => void d.fill(0, a, b), int: () => 0 };
 
 /** Payload sizes a client sends: multiples of 4, mostly small, sometimes past the 1-byte abridged header. */
 function packets(rng: RandomSource, n: number): OutPacket[] {

@@ -36,6 +36,9 @@ export function scriptedRandom(script: { ints?: number[]; bytes?: Uint8Array[] }
       if (b.length !== n) throw new Error(`scripted bytes: wanted ${n}, have ${b.length}`);
       return Buffer.from(b);
     },
+    fill(dst, start, end) {
+      dst.set(this.bytes(end - start), start);
+    },
     done: () => ints.length === 0 && bytes.length === 0,
   };
 }
