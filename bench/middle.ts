@@ -8,18 +8,15 @@
 // compiling its JavaScript (JSC's JIT threads), C nothing. It is printed as its own row; the rows
 // after it are the steady state a long-running proxy sees, measured on the same, now warm, proxy.
 // Usage: bun bench/middle.ts [--bin=dist/mtproto-proxy] [--quick]   (MTPROXY_C_BIN=/path/to/C/binary)
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { resolve } from "node:path";
 import { openIdleClients, percentile, runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
-import { fmt, lineReader, printTable, procCpuMs, procRssKb, until } from "./support/proc.ts";
+import { BENCH_SECRET, median, startMiddleRig } from "./support/middle-rig.ts";
+import { fmt, printTable, procCpuMs, procRssKb } from "./support/proc.ts";
 
 const arg = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const QUICK = process.argv.includes("--quick");
 const OUR_BIN = resolve(arg("bin", "dist/mtproto-proxy"));
 const C_BIN = process.env.MTPROXY_C_BIN ?? "";
-const SECRET = Buffer.from("0123456789abcdef0123456789abcdef", "hex");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1.5 : 4));
 const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
@@ -29,21 +26,7 @@ interface Figures {
   [row: string]: string;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "mtproxy-bench-"));
-const children: Subprocess[] = [];
-process.on("exit", () => {
-  for (const c of children) c.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const secretFile = join(dir, "proxy-secret");
-writeFileSync(secretFile, Buffer.from(Array.from({ length: 128 }, (_, i) => (i * 37 + 11) & 0xff)));
-const me = Bun.spawn([process.execPath, resolve(import.meta.dir, "fixtures/fake-me-process.ts"), secretFile], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
-children.push(me);
-const meLines = lineReader(me.stdout);
-const mePort = Number((await meLines.next(10_000)).split(" ")[1]);
-const confFile = join(dir, "proxy-multi.conf");
-writeFileSync(confFile, `default 2;\nproxy_for 2 127.0.0.1:${mePort};\n`);
+const rig = await startMiddleRig();
 
 const fdLimit = await hardFdLimit();
 const bins: [string, string][] = [["ours", OUR_BIN], ...(C_BIN ? ([["C", C_BIN]] as [string, string][]) : [])];
@@ -80,34 +63,18 @@ for (const { name, f } of results) {
   });
 }
 
-me.stdin.write("quit\n");
-me.stdin.flush();
-await Promise.race([me.exited, Bun.sleep(2000)]);
+await rig.stop();
 
 const rows = Object.keys(results[0]!.f).map((k) => [k, ...results.map((r) => r.f[k] ?? "")]);
 printTable(`middle-end mode, one worker, intermediate transport, fake ME on loopback (${SECONDS} s per row)`, ["figure", ...results.map((r) => r.name)], rows);
 if (!C_BIN) console.log("C proxy: not available (set MTPROXY_C_BIN)");
 process.exit(0);
 
-/** Starts `bin` on a free port against the fake ME, waits until it serves a client, runs `body`, stops it. */
-async function withProxy<T>(name: string, bin: string, body: (pid: number, base: LoadOptions) => Promise<T>): Promise<T> {
-  const port = await freePort();
+/** Starts `bin` against the fake ME (with -c for the idle-client rows), runs `body`, stops it. */
+function withProxy<T>(name: string, bin: string, body: (pid: number, base: LoadOptions) => Promise<T>): Promise<T> {
   const maxConn = Math.max(1000, Math.min(IDLE_BIG + 2000, fdLimit - 100));
-  const args = [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-c", String(maxConn), "-H", String(port), "-S", SECRET.toString("hex"), "--aes-pwd", secretFile, confFile];
-  const proxy = Bun.spawn([bin, ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  children.push(proxy);
-  const errText = new Response(proxy.stderr).text();
-  const base: LoadOptions = { port, clients: 1, secret: SECRET, mode: "plain", transport: "intermediate", dc: 2, timeoutMs: 20_000 };
-  try {
-    const up = await until(async () => (await runLoad({ ...base, timeoutMs: 1000 })).connected === 1, 15_000, 200);
-    if (!up) throw new Error(`${name} proxy never served a client: ${(await Promise.race([errText, Bun.sleep(500).then(() => "")])).slice(-600)}`);
-    await Bun.sleep(300);
-    return await body(proxy.pid, base);
-  } finally {
-    proxy.kill("SIGTERM");
-    const gone = await Promise.race([proxy.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
-    if (!gone) proxy.kill("SIGKILL");
-  }
+  const base = { clients: 1, secret: BENCH_SECRET, mode: "plain", transport: "intermediate", dc: 2, timeoutMs: 20_000 } as const;
+  return rig.withProxy(name, bin, ["-c", String(maxConn)], base, body);
 }
 
 /** Proxy CPU (ms) per MB echoed for each CPU_ROWS load, one after the other on one proxy. */
@@ -135,13 +102,6 @@ async function latencyAt1000(base: LoadOptions): Promise<number[]> {
   const first = r.rttMs.subarray(0, cut);
   const steady = r.rttMs.subarray(cut);
   return [percentile(first, 99), percentile(steady, 99), percentile(steady, 50)];
-}
-
-function median(v: number[]): number {
-  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function measure(name: string, bin: string): Promise<Figures> {
@@ -208,13 +168,6 @@ async function allRows(pid: number, base: LoadOptions): Promise<Figures> {
     // latency at 1,000 clients: in the alternating rounds (latencyAt1000)
   }
   return f;
-}
-
-async function freePort(): Promise<number> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
 }
 
 /** The soft RLIMIT_NOFILE this process (and its children) run under: each side holds one fd per client. */
