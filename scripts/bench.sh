@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: prints throughput tables. Builds nothing itself (make builds dist/ first). Sections:
 # crypto and io building blocks, then end to end through the compiled binary: middle-end mode with
-# the fake ME (ours, and the C MTProxy side by side when MTPROXY_C_BIN names its binary) and direct
-# mode with a fake DC. Loopback only; every child is killed by the bench that started it.
+# the fake ME (ours, and the C MTProxy side by side when MTPROXY_C_BIN names its binary), the same in
+# fake TLS (ee; needs to listen on 127.0.0.1:443, skipped otherwise) and direct mode with a fake DC.
+# Loopback only; every child is killed by the bench that started it.
 # BENCH_ROW_MS bounds the time per crypto/io row (default 800 ms); BENCH_SECONDS the time per
 # end-to-end row (default 4); BENCH_IDLE_CLIENTS the big idle-client count (default 10000).
 set -euo pipefail
@@ -39,6 +40,9 @@ if [ -n "${MTPROXY_C_BIN:-}" ] && [ ! -x "$MTPROXY_C_BIN" ]; then
   unset MTPROXY_C_BIN
 fi
 bun bench/middle.ts --bin="$BIN"
+
+section "end to end, fake TLS (ee) (bench/middle-ee.ts)"
+bun bench/middle-ee.ts --bin="$BIN"
 
 section "end to end, direct mode (bench/direct.ts)"
 bun bench/direct.ts --bin="$BIN" --seconds="${BENCH_SECONDS:-4}"

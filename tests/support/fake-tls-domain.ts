@@ -10,6 +10,8 @@ export interface FakeTlsDomainOptions {
   reversedOrder?: boolean;
   /** Size of the fake encrypted flight, drawn per answer. */
   encryptedSize?: number | (() => number);
+  /** The port on 127.0.0.1 (default: one the OS picks). */
+  port?: number;
 }
 
 const PROBE_HELLO_BYTES = 517;
@@ -19,7 +21,7 @@ export function startFakeTlsDomain(opts: FakeTlsDomainOptions = {}): TCPSocketLi
   const size = opts.encryptedSize ?? 2500;
   return Bun.listen<{ buf: Buffer }>({
     hostname: "127.0.0.1",
-    port: 0,
+    port: opts.port ?? 0,
     socket: {
       open(s) {
         s.data = { buf: Buffer.alloc(0) };
