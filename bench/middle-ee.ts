@@ -5,28 +5,32 @@
 // is taken, the table is skipped with a line saying why. Alternating rounds with a fresh proxy each
 // (BENCH_ROUNDS, default 3), each after BENCH_WARMUP seconds (default 3) of the 16 KiB load.
 // Usage: bun bench/middle-ee.ts [--bin=dist/mtproto-proxy] [--quick]   (MTPROXY_C_BIN=/path/to/C/binary)
-import { resolve } from "node:path";
 import { runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
 import { startFakeTlsDomain } from "../tests/support/fake-tls-domain.ts";
-import { BENCH_SECRET, median, startMiddleRig } from "./support/middle-rig.ts";
-import { fmt, printTable, procCpuMs } from "./support/proc.ts";
+import { BENCH, BENCH_BINS, BENCH_SECRET, fmtRounds, startMiddleRig } from "./support/middle-rig.ts";
+import { printTable, procCpuMs } from "./support/proc.ts";
 
-const arg = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
-const QUICK = process.argv.includes("--quick");
-const OUR_BIN = resolve(arg("bin", "dist/mtproto-proxy"));
-const C_BIN = process.env.MTPROXY_C_BIN ?? "";
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1.5 : 4));
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
 const DOMAIN = "localhost";
 
-/** One measured load per row: what it sends, and how its figure is read from the run. */
-const ROWS: { label: string; load: Partial<LoadOptions>; figure: (r: LoadResult, cpuMs: number) => number; digits: number }[] = [
-  { label: "ee 16 KiB × 100 clients: MB/s echoed", load: { messageSize: 16 << 10 }, figure: (r) => r.bytesEchoed / 1e6 / (r.elapsedMs / 1000), digits: 1 },
-  { label: "ee 16 KiB × 100 clients: proxy CPU ms per MB", load: { messageSize: 16 << 10 }, figure: (r, cpu) => cpu / (r.bytesEchoed / 1e6), digits: 2 },
-  { label: "ee 128 B × 100 clients × 4 in flight: messages/s", load: { messageSize: 128, window: 4 }, figure: (r) => r.messages / (r.elapsedMs / 1000), digits: 0 },
-  { label: "ee 128 B × 100 clients × 4 in flight: proxy CPU µs per message", load: { messageSize: 128, window: 4 }, figure: (r, cpu) => (cpu * 1000) / r.messages, digits: 1 },
+type Figure = { label: string; digits: number; of: (r: LoadResult, cpuMs: number) => number };
+/** Each load runs once per round; its figures are read from that one run. */
+const LOADS: { load: Partial<LoadOptions>; figures: Figure[] }[] = [
+  {
+    load: { messageSize: 16 << 10 },
+    figures: [
+      { label: "ee 16 KiB × 100 clients: MB/s echoed", digits: 1, of: (r) => r.bytesEchoed / 1e6 / (r.elapsedMs / 1000) },
+      { label: "ee 16 KiB × 100 clients: proxy CPU ms per MB", digits: 2, of: (r, cpu) => cpu / (r.bytesEchoed / 1e6) },
+    ],
+  },
+  {
+    load: { messageSize: 128, window: 4 },
+    figures: [
+      { label: "ee 128 B × 100 clients × 4 in flight: messages/s", digits: 0, of: (r) => r.messages / (r.elapsedMs / 1000) },
+      { label: "ee 128 B × 100 clients × 4 in flight: proxy CPU µs per message", digits: 1, of: (r, cpu) => (cpu * 1000) / r.messages },
+    ],
+  },
 ];
+const FIGURES = LOADS.flatMap((l) => l.figures);
 
 let domain: ReturnType<typeof startFakeTlsDomain>;
 try {
@@ -37,40 +41,29 @@ try {
 }
 
 const rig = await startMiddleRig();
-const bins: [string, string][] = [["ours", OUR_BIN], ...(C_BIN ? ([["C", C_BIN]] as [string, string][]) : [])];
 const base = { clients: 100, secret: BENCH_SECRET, mode: "ee", domain: DOMAIN, transport: "intermediate", dc: 2, timeoutMs: 20_000 } as const;
-const figures = new Map<string, number[][]>(bins.map(([name]) => [name, ROWS.map(() => [])]));
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, bin] of r % 2 === 0 ? bins : [...bins].reverse()) {
-    await rig.withProxy(name, bin, ["-c", "1000", "-D", DOMAIN], base, async (pid, b) => {
-      await runLoad({ ...b, messageSize: 16 << 10, durationMs: WARMUP_SECONDS * 1000 });
-      // each distinct load runs once; rows sharing a load read their figures from the same run
-      const runs = new Map<string, { r: LoadResult; cpuMs: number }>();
-      for (const [i, row] of ROWS.entries()) {
-        const key = JSON.stringify(row.load);
-        let run = runs.get(key);
-        if (!run) {
-          let c0 = 0;
-          let c1 = 0;
-          const res = await runLoad({ ...b, ...row.load, durationMs: SECONDS * 1000, onMeasureStart: () => (c0 = procCpuMs(pid)), onMeasureEnd: () => (c1 = procCpuMs(pid)) });
-          run = { r: res, cpuMs: c1 - c0 };
-          runs.set(key, run);
-        }
-        figures.get(name)![i]!.push(run.r.errors > 0 ? Number.NaN : row.figure(run.r, run.cpuMs));
+/** Per proxy, per figure (FIGURES order), one value per round. */
+const rounds = new Map<string, number[][]>(BENCH_BINS.map(([name]) => [name, FIGURES.map(() => [])]));
+for (let r = 0; r < BENCH.rounds; r++) {
+  for (const [name, bin] of r % 2 === 0 ? BENCH_BINS : [...BENCH_BINS].reverse()) {
+    const values = await rig.withProxy(name, bin, ["-c", "1000", "-D", DOMAIN], base, async (pid, b) => {
+      await runLoad({ ...b, messageSize: 16 << 10, durationMs: BENCH.warmupSeconds * 1000 });
+      const out: number[] = [];
+      for (const { load, figures } of LOADS) {
+        let c0 = 0;
+        let c1 = 0;
+        const res = await runLoad({ ...b, ...load, durationMs: BENCH.seconds * 1000, onMeasureStart: () => (c0 = procCpuMs(pid)), onMeasureEnd: () => (c1 = procCpuMs(pid)) });
+        for (const f of figures) out.push(res.errors > 0 ? Number.NaN : f.of(res, c1 - c0));
       }
+      return out;
     });
+    values.forEach((v, i) => rounds.get(name)![i]!.push(v));
   }
 }
 await rig.stop();
 domain.stop(true);
 
-const rows = ROWS.map((row, i) => [
-  row.label,
-  ...bins.map(([name]) => {
-    const v = figures.get(name)![i]!;
-    return `${fmt(median(v), row.digits)}${v.length > 1 ? ` (${v.map((x) => fmt(x, row.digits)).join(", ")})` : ""}`;
-  }),
-]);
-printTable(`fake TLS (ee), -D ${DOMAIN} answered on 127.0.0.1:443, one worker, median of ${ROUNDS} alternating rounds (${SECONDS} s per row)`, ["figure", ...bins.map(([n]) => n)], rows);
-if (!C_BIN) console.log("C proxy: not available (set MTPROXY_C_BIN)");
+const rows = FIGURES.map((f, i) => [f.label, ...BENCH_BINS.map(([name]) => fmtRounds(rounds.get(name)![i]!, f.digits))]);
+printTable(`fake TLS (ee), -D ${DOMAIN} answered on 127.0.0.1:443, one worker, median of ${BENCH.rounds} alternating rounds (${BENCH.seconds} s per row)`, ["figure", ...BENCH_BINS.map(([n]) => n)], rows);
+if (!BENCH.cBin) console.log("C proxy: not available (set MTPROXY_C_BIN)");
 process.exit(0);

@@ -8,19 +8,12 @@
 // compiling its JavaScript (JSC's JIT threads), C nothing. It is printed as its own row; the rows
 // after it are the steady state a long-running proxy sees, measured on the same, now warm, proxy.
 // Usage: bun bench/middle.ts [--bin=dist/mtproto-proxy] [--quick]   (MTPROXY_C_BIN=/path/to/C/binary)
-import { resolve } from "node:path";
 import { openIdleClients, percentile, runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
-import { BENCH_SECRET, median, startMiddleRig } from "./support/middle-rig.ts";
+import { BENCH, BENCH_BINS, BENCH_SECRET, fmtRounds, startMiddleRig } from "./support/middle-rig.ts";
 import { fmt, printTable, procCpuMs, procRssKb } from "./support/proc.ts";
 
-const arg = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
-const QUICK = process.argv.includes("--quick");
-const OUR_BIN = resolve(arg("bin", "dist/mtproto-proxy"));
-const C_BIN = process.env.MTPROXY_C_BIN ?? "";
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1.5 : 4));
+const { quick: QUICK, cBin: C_BIN, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS } = BENCH;
 const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)));
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
 
 interface Figures {
   [row: string]: string;
@@ -29,7 +22,7 @@ interface Figures {
 const rig = await startMiddleRig();
 
 const fdLimit = await hardFdLimit();
-const bins: [string, string][] = [["ours", OUR_BIN], ...(C_BIN ? ([["C", C_BIN]] as [string, string][]) : [])];
+const bins = BENCH_BINS;
 const results: { name: string; f: Figures }[] = [];
 for (const [name, bin] of bins) results.push({ name, f: await measure(name, bin) });
 // CPU per MB: alternating rounds, a fresh proxy per round
@@ -59,7 +52,7 @@ for (let r = 0; r < ROUNDS; r++) {
 for (const { name, f } of results) {
   ROUND_ROWS.forEach((label, i) => {
     const v = rounds.get(name)![i]!;
-    f[label] = `${fmt(median(v), 2)}${v.length > 1 ? ` (${v.map((x) => fmt(x, 2)).join(", ")})` : ""}`;
+    f[label] = fmtRounds(v, 2);
   });
 }
 

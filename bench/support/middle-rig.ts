@@ -6,7 +6,28 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { runLoad, type LoadOptions } from "../../tests/support/load-gen.ts";
-import { lineReader, until } from "./proc.ts";
+import { fmt, lineReader, until } from "./proc.ts";
+
+const arg = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
+const QUICK = process.argv.includes("--quick");
+
+/** What the middle-end tables run, from their command line and BENCH_* (scripts/bench.sh). */
+export const BENCH = {
+  quick: QUICK,
+  /** --bin: our binary. */
+  ourBin: resolve(arg("bin", "dist/mtproto-proxy")),
+  /** The C MTProxy binary, or "" to run ours alone. */
+  cBin: process.env.MTPROXY_C_BIN ?? "",
+  /** Seconds per measured row. */
+  seconds: Number(process.env.BENCH_SECONDS ?? (QUICK ? 1.5 : 4)),
+  /** Alternating rounds, a fresh proxy each. */
+  rounds: Math.max(1, Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3))),
+  /** Seconds of the 16 KiB load before a round's warm rows. */
+  warmupSeconds: Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3)),
+} as const;
+
+/** The proxies to compare: ours, then C when its binary is given. */
+export const BENCH_BINS: [string, string][] = [["ours", BENCH.ourBin], ...(BENCH.cBin ? ([["C", BENCH.cBin]] as [string, string][]) : [])];
 
 /** The client secret every bench proxy is started with (-S). */
 export const BENCH_SECRET = Buffer.from("0123456789abcdef0123456789abcdef", "hex");
@@ -74,6 +95,11 @@ export async function freePort(): Promise<number> {
   const p = l.port;
   l.stop(true);
   return p;
+}
+
+/** The median of a row's rounds, then every round's figure: "2.68 (2.49, 2.98, …)". */
+export function fmtRounds(v: number[], digits: number): string {
+  return `${fmt(median(v), digits)}${v.length > 1 ? ` (${v.map((x) => fmt(x, digits)).join(", ")})` : ""}`;
 }
 
 export function median(v: number[]): number {
