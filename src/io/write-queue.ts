@@ -60,10 +60,8 @@ export class WriteQueue {
   readonly #onHigh: (() => void) | undefined;
   readonly #onLow: (() => void) | undefined;
   readonly #onClosed: (() => void) | undefined;
-  readonly #flushTask = (): void => {
-    this.#scheduled = false;
-    this.flush();
-  };
+  /** The microtask flush, made on first use: queues in "immediate" mode (every session's) never need it. */
+  #flushTask: (() => void) | null = null;
 
   #chunks: Uint8Array[] = [];
   #first = 0;
@@ -133,7 +131,10 @@ export class WriteQueue {
       if (this.#mode === "immediate") this.flush();
       else if (this.#mode === "microtask" && !this.#scheduled) {
         this.#scheduled = true;
-        queueMicrotask(this.#flushTask);
+        queueMicrotask((this.#flushTask ??= () => {
+          this.#scheduled = false;
+          this.flush();
+        }));
       }
     }
     return this.#above ? "backpressure" : "ok";

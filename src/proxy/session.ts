@@ -110,7 +110,6 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
   readonly #onClientPacket = (bytes: Uint8Array, start: number, end: number, quickAck: boolean): void => {
     if (this.#state === "established") this.#onPacket(bytes, start, end, quickAck);
   };
-  readonly #onAlarm = (): void => this.#alarm();
   readonly #onMiddleDrain = (): void => this.#resume();
 
   constructor(socket: ClientSocket, env: SessionEnv) {
@@ -130,11 +129,11 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
       replay: env.replay,
       random: env.random,
       keyShare: env.keyShare,
-      outboundBytes: () => this.pendingBytes, // the client write queue plus runs waiting in the output turn
+      outbound: this, // pendingBytes: the client write queue plus runs waiting in the output turn
     });
     if (env.initReplay && env.handshake.tls === null) this.#head = Buffer.alloc(0);
     env.counters.active++;
-    this.#timer = setTimeout(this.#onAlarm, env.handshake.tls ? l.alarmMs : l.giveUpMs);
+    this.#timer = setTimeout(ClientSession.#fireAlarm, env.handshake.tls ? l.alarmMs : l.giveUpMs, this);
   }
 
   get state(): State {
@@ -330,6 +329,11 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
     if (cache.has(key)) return true;
     cache.add(key, this.#env.nowSec());
     return false;
+  }
+
+  /** The alarm's callback: one function for every session (the session rides as its argument). */
+  static #fireAlarm(s: ClientSession): void {
+    s.#alarm();
   }
 
   #alarm(): void {

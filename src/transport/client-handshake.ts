@@ -5,7 +5,7 @@
 
 import type { RandomSource } from "../crypto/random.ts";
 import type { ClientTransport, DecodeResult, ProtocolError } from "./codec.ts";
-import { createClientStack, type ClientStack } from "./client-stack.ts";
+import { createClientStack, type ClientStack, type OutboundBytes } from "./client-stack.ts";
 import { acceptClientHello, looksLikeClientHello, type FakeTlsSettings, type FrontReason } from "./faketls-hello.ts";
 import { parseFirstFlight, TLS_RECORD_PAYLOAD_DEFAULT, TLS_RECORD_PAYLOAD_STRICT } from "./faketls-records.ts";
 import { acceptObfuscated2, OBFS2_INIT_LEN } from "./obfuscated2.ts";
@@ -35,7 +35,7 @@ export interface HandshakeEnv {
   readonly replay: ReplayCache;
   readonly random: RandomSource;
   readonly keyShare: () => Uint8Array;
-  readonly outboundBytes?: () => number;
+  readonly outbound?: OutboundBytes;
 }
 
 export type HandshakeOutcome =
@@ -92,7 +92,7 @@ export function createClientHandshake(config: HandshakeConfig, env: HandshakeEnv
             },
       random: env.random,
       maxBufferedBytes: config.maxBufferedBytes,
-      outboundBytes: env.outboundBytes,
+      outbound: env.outbound,
     });
     const done = { kind: "established", transport: r.transport, dc: r.dc, secretIndex: r.secretIndex, tls: tlsRemaining !== null, stack } as const;
     if (config.raw) {

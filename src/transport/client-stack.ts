@@ -36,7 +36,12 @@ export interface ClientStackOptions {
   /** Close when more than this is buffered for the connection (in + out); C: 32 MiB. */
   readonly maxBufferedBytes?: number;
   /** Bytes the session's write queue still holds towards the client (counted in the cap). */
-  readonly outboundBytes?: () => number;
+  readonly outbound?: OutboundBytes;
+}
+
+/** Whatever holds the connection's not-yet-sent output (the session): read when the cap is checked. */
+export interface OutboundBytes {
+  readonly pendingBytes: number;
 }
 
 export interface ClientStack {
@@ -107,7 +112,7 @@ class ClientStackImpl implements ClientStack {
   readonly #cap: number;
   readonly #readCipher: CtrStream;
   readonly #writeCipher: CtrStream;
-  readonly #outboundBytes: (() => number) | undefined;
+  readonly #outbound: OutboundBytes | undefined;
   /** queuePacket/queueQuickAck runs until flush() (that API is for tests and tools: made on first use). */
   #parts: Uint8Array[] | null = null;
   #queued = 0;
@@ -122,7 +127,7 @@ class ClientStackImpl implements ClientStack {
     this.#cap = opts.maxBufferedBytes ?? MAX_CONNECTION_BUFFER_BYTES;
     this.#readCipher = opts.readCipher;
     this.#writeCipher = opts.writeCipher;
-    this.#outboundBytes = opts.outboundBytes;
+    this.#outbound = opts.outbound;
     this.#room = this.#records ? TLS_RECORD_HEADER_BYTES : 0;
   }
 
@@ -131,7 +136,7 @@ class ClientStackImpl implements ClientStack {
   }
 
   #overflow(): boolean {
-    return this.#inbound() + this.#queued + (this.#outboundBytes?.() ?? 0) > this.#cap;
+    return this.#inbound() + this.#queued + (this.#outbound?.pendingBytes ?? 0) > this.#cap;
   }
 
   decodeEach(chunk: Uint8Array, owned: boolean, onPacket: PacketHandler): ProtocolError | null {

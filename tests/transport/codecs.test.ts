@@ -194,7 +194,7 @@ describe("client stack", () => {
       tls: opts.tls ? { recordRemaining: 0, maxRecordPayload: 1425 } : null,
       random: seededRandom(52),
       ...(opts.cap ? { maxBufferedBytes: opts.cap } : {}),
-      ...(opts.outbound ? { outboundBytes: opts.outbound } : {}),
+      ...(opts.outbound ? { outbound: { get pendingBytes() { return opts.outbound!(); } } } : {}),
     });
     const client = createOutboundStack({ transport: t, encrypt: c.encrypt, decrypt: c.decrypt, tls: !!opts.tls, random: seededRandom(53) });
     return { stack, client };
