@@ -8,7 +8,7 @@ import type { RandomSource } from "../crypto/random.ts";
 import {
   MAX_CONNECTION_BUFFER_BYTES,
   protocolError,
-  type ClientPacket,
+  collectPackets,
   type ClientTransport,
   type DecodeResult,
   type FrameDecoder,
@@ -172,9 +172,7 @@ class ClientStackImpl implements ClientStack {
   }
 
   decode(chunk: Uint8Array, owned = false): DecodeResult {
-    const packets: ClientPacket[] = [];
-    const error = this.decodeEach(chunk, owned, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
-    return error ? { kind: "error", packets, error } : { kind: "ok", packets };
+    return collectPackets((onPacket) => this.decodeEach(chunk, owned, onPacket));
   }
 
   frameAnswer(bytes: Uint8Array, start: number, end: number, owned: boolean): Uint8Array {

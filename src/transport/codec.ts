@@ -44,6 +44,13 @@ export type DecodeResult =
  */
 export type PacketHandler = (bytes: Uint8Array, start: number, end: number, quickAck: boolean) => void;
 
+/** Runs a packet-at-a-time decode (`decodeEach(onPacket)`) and collects what it cuts into a DecodeResult. */
+export function collectPackets(decodeEach: (onPacket: PacketHandler) => ProtocolError | null): DecodeResult {
+  const packets: ClientPacket[] = [];
+  const error = decodeEach((bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
+  return error ? { kind: "error", packets, error } : { kind: "ok", packets };
+}
+
 /** An incremental decoder over arbitrarily chunked input. The pushed chunk now belongs to it. */
 export interface FrameDecoder {
   push(chunk: Uint8Array): DecodeResult;

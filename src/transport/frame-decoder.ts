@@ -6,7 +6,7 @@ import { u32le } from "../io/le.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
 import { abridgedHeaderWord, parseAbridgedHeader } from "./abridged.ts";
 import { intermediateHeaderWord, parseIntermediateHeader } from "./intermediate.ts";
-import type { ClientPacket, ClientTransport, DecodeResult, FrameDecoder, PacketHandler, ProtocolError } from "./codec.ts";
+import { collectPackets, type ClientTransport, type DecodeResult, type FrameDecoder, type PacketHandler, type ProtocolError } from "./codec.ts";
 
 /** Bytes C wants buffered before it parses a header: min + 8 (§3.1). */
 export function minBufferedBeforeParse(transport: ClientTransport): number {
@@ -56,9 +56,7 @@ class ClientFrameDecoder implements FrameDecoder {
   }
 
   push(chunk: Uint8Array): DecodeResult {
-    const packets: ClientPacket[] = [];
-    const error = this.pushEach(chunk, (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
-    return error ? { kind: "error", packets, error } : { kind: "ok", packets };
+    return collectPackets((onPacket) => this.pushEach(chunk, onPacket));
   }
 
   #fromQueue(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null {
