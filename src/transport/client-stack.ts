@@ -97,6 +97,25 @@ const NO_BYTES = new Uint8Array(0);
 const PIECES: number[] = [];
 const SCRATCH: Uint8Array[] = [];
 
+/**
+ * The record payload of one read, from its [start, end) `pieces`: nothing, the chunk itself or a
+ * view of it (one record), or (several records) their payloads joined into a fresh buffer.
+ */
+function recordPayload(chunk: Uint8Array, pieces: readonly number[]): Uint8Array {
+  const n = pieces.length >> 1;
+  if (n === 0) return NO_BYTES;
+  if (n === 1) return pieces[0] === 0 && pieces[1] === chunk.length ? chunk : chunk.subarray(pieces[0]!, pieces[1]!);
+  let total = 0;
+  for (let i = 0; i < pieces.length; i += 2) total += pieces[i + 1]! - pieces[i]!;
+  const joined = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < pieces.length; i += 2) {
+    copyBytes(chunk, pieces[i]!, pieces[i + 1]!, joined, at);
+    at += pieces[i + 1]! - pieces[i]!;
+  }
+  return joined;
+}
+
 export function createClientStack(opts: ClientStackOptions): ClientStack {
   return new ClientStackImpl(opts);
 }
@@ -145,21 +164,8 @@ class ClientStackImpl implements ClientStack {
     if (this.#records) {
       PIECES.length = 0;
       recordError = this.#records.pushEach(chunk, PIECES);
-      const n = PIECES.length >> 1;
-      if (n === 0) cipherText = NO_BYTES;
-      else if (n === 1) cipherText = PIECES[0] === 0 && PIECES[1] === chunk.length ? chunk : chunk.subarray(PIECES[0]!, PIECES[1]!);
-      else {
-        // several records in one read: their payloads joined into a fresh buffer, ours to decrypt
-        let total = 0;
-        for (let i = 0; i < PIECES.length; i += 2) total += PIECES[i + 1]! - PIECES[i]!;
-        cipherText = Buffer.allocUnsafe(total);
-        let at = 0;
-        for (let i = 0; i < PIECES.length; i += 2) {
-          copyBytes(chunk, PIECES[i]!, PIECES[i + 1]!, cipherText, at);
-          at += PIECES[i + 1]! - PIECES[i]!;
-        }
-        owned = true;
-      }
+      cipherText = recordPayload(chunk, PIECES);
+      if (PIECES.length > 2) owned = true; // a fresh join
     }
     if (cipherText.length > 0) {
       if (owned) this.#readCipher.updateInPlace(cipherText);
@@ -259,14 +265,14 @@ class ClientStackImpl implements ClientStack {
       this.#readCipher.updateInPlace(chunk);
       return { kind: "ok", data: chunk };
     }
-    const r = this.#records!.push(chunk);
+    PIECES.length = 0;
+    const error = this.#records.pushEach(chunk, PIECES);
     // A bad record header ends the connection; bytes before it are not worth relaying.
-    if (r.kind === "error") return { kind: "error", error: r.error };
-    const n = r.payload.length;
-    if (n === 0) return { kind: "ok", data: NO_BYTES };
-    if (n === 1 && !owned) return { kind: "ok", data: this.#readCipher.update(r.payload[0]!) };
-    const data = n === 1 ? r.payload[0]! : Buffer.concat(r.payload);
-    this.#readCipher.updateInPlace(data);
+    if (error) return { kind: "error", error };
+    const data = recordPayload(chunk, PIECES);
+    if (data.length === 0) return { kind: "ok", data: NO_BYTES };
+    if (PIECES.length === 2 && !owned) return { kind: "ok", data: this.#readCipher.update(data) };
+    this.#readCipher.updateInPlace(data); // ours: the caller's chunk, or a fresh join
     return { kind: "ok", data };
   }
 
