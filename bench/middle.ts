@@ -106,7 +106,7 @@ async function latencyAt1000(base: LoadOptions): Promise<number[]> {
     if (r.errors > 0) return [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
     const cut = Math.round((r.rttMs.length * AFTER_CONNECT_SECONDS) / total);
     firsts.push(percentile(r.rttMs.subarray(0, cut), 99));
-    steady.push(Float64Array.from(r.rttMs.subarray(cut)));
+    steady.push(r.rttMs.subarray(cut)); // each run has its own sample buffer
     await Bun.sleep(500); // this set's sockets close before whatever runs next
   }
   const pooled = new Float64Array(steady[0]!.length + steady[1]!.length);
