@@ -10,7 +10,7 @@
 // Usage: bun bench/middle.ts [--bin=dist/mtproto-proxy] [--quick]   (MTPROXY_C_BIN=/path/to/C/binary)
 import { openIdleClients, percentile, runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
 import { BENCH, BENCH_BINS, BENCH_SECRET, fmtRounds, startMiddleRig } from "./support/middle-rig.ts";
-import { fmt, printTable, procCpuMs, procRssKb } from "./support/proc.ts";
+import { fmt, printTable, procCpuMs, procRssKb, procThreadCpuMs } from "./support/proc.ts";
 
 const { quick: QUICK, cBin: C_BIN, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS } = BENCH;
 const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
@@ -44,6 +44,8 @@ const LATENCY_ROWS = [
   `1000 clients, 1 KiB every 100 ms: p99 RTT (ms), first ${AFTER_CONNECT_SECONDS} s after another 1,000 connect`,
   "1000 clients, 1 KiB every 100 ms: p99 RTT (ms), steady (median of rounds)",
   "1000 clients, 1 KiB every 100 ms: p50 RTT (ms), steady",
+  `1000 clients: proxy CPU (ms) on JIT compiler threads, first ${AFTER_CONNECT_SECONDS} s after the first 1,000 connect`,
+  `1000 clients: proxy CPU (ms) on JIT compiler threads, first ${AFTER_CONNECT_SECONDS} s after another 1,000 connect`,
 ];
 /** Rows where a lower figure is better and the rounds are paired ours/C: "lower in k of n rounds" is printed for them. */
 const PAIRED = "\u0000paired";
@@ -52,14 +54,14 @@ const ROUND_ROWS = [...CPU_ROWS.map((r) => r.label), ...LATENCY_ROWS];
 const rounds = new Map<string, number[][]>(bins.map(([name]) => [name, ROUND_ROWS.map(() => [])]));
 for (let r = 0; r < ROUNDS; r++) {
   for (const [name, bin] of r % 2 === 0 ? bins : [...bins].reverse()) {
-    const figures = await withProxy(name, bin, async (pid, base) => [...(await cpuPerMb(pid, base)), ...(await latencyAt1000(base))]);
+    const figures = await withProxy(name, bin, async (pid, base) => [...(await cpuPerMb(pid, base)), ...(await latencyAt1000(pid, base))]);
     figures.forEach((v, i) => rounds.get(name)![i]!.push(v));
   }
 }
 for (const { name, f } of results) {
   ROUND_ROWS.forEach((label, i) => {
     const v = rounds.get(name)![i]!;
-    f[label] = fmtRounds(v, 2);
+    f[label] = fmtRounds(v, label.includes("JIT compiler") ? 0 : 2);
     if (C_BIN && PAIRED_ROWS.has(label)) f[label + PAIRED] = ""; // filled in by pairedCounts()
   });
 }
@@ -97,13 +99,21 @@ async function cpuPerMb(pid: number, base: LoadOptions): Promise<number[]> {
  * p99 and p50 of both sets' remaining samples together. The load is steady, so the echoes (in
  * arrival order) are split by the share of time.
  */
-async function latencyAt1000(base: LoadOptions): Promise<number[]> {
+async function latencyAt1000(pid: number, base: LoadOptions): Promise<number[]> {
   const total = AFTER_CONNECT_SECONDS + SECONDS;
   const firsts: number[] = [];
   const steady: Float64Array[] = [];
+  const jitMs: number[] = [];
   for (let set = 0; set < 2; set++) {
-    const r = await runLoad({ ...base, clients: 1000, messageSize: 1024, intervalMs: 100, durationMs: total * 1000, connectConcurrency: 100 });
-    if (r.errors > 0) return [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
+    let jit0 = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onMeasureStart = (): void => {
+      jit0 = procThreadCpuMs(pid).jit;
+      timer = setTimeout(() => jitMs.push(procThreadCpuMs(pid).jit - jit0), AFTER_CONNECT_SECONDS * 1000);
+    };
+    const r = await runLoad({ ...base, clients: 1000, messageSize: 1024, intervalMs: 100, durationMs: total * 1000, connectConcurrency: 100, onMeasureStart });
+    clearTimeout(timer);
+    if (r.errors > 0) return LATENCY_ROWS.map(() => Number.NaN);
     const cut = Math.round((r.rttMs.length * AFTER_CONNECT_SECONDS) / total);
     firsts.push(percentile(r.rttMs.subarray(0, cut), 99));
     steady.push(r.rttMs.subarray(cut)); // each run has its own sample buffer
@@ -112,7 +122,7 @@ async function latencyAt1000(base: LoadOptions): Promise<number[]> {
   const pooled = new Float64Array(steady[0]!.length + steady[1]!.length);
   pooled.set(steady[0]!);
   pooled.set(steady[1]!, steady[0]!.length);
-  return [firsts[0]!, firsts[1]!, percentile(pooled, 99), percentile(pooled, 50)];
+  return [firsts[0]!, firsts[1]!, percentile(pooled, 99), percentile(pooled, 50), jitMs[0] ?? Number.NaN, jitMs[1] ?? Number.NaN];
 }
 
 /** For each paired row: in how many rounds ours was below C (each round runs both, back to back). */
@@ -184,11 +194,15 @@ async function allRows(pid: number, base: LoadOptions): Promise<Figures> {
     // handshakes: connect + obfuscated2 init + one 128 B echo, 32 at a time
     {
       const n = QUICK ? 500 : 2000;
-      const c0 = procCpuMs(pid);
+      const t0 = procThreadCpuMs(pid);
       const r = await runLoad({ ...base, clients: n, connectConcurrency: 32, messagesPerClient: 0, timeoutMs: 30_000 });
-      const cpu = procCpuMs(pid) - c0;
+      const t1 = procThreadCpuMs(pid);
+      const each = (ms: number): string => fmt((ms * 1000) / Math.max(1, r.connected));
+      const cpu = t1.eventLoop + t1.jit + t1.other - (t0.eventLoop + t0.jit + t0.other);
       f["handshakes/s (connect + init + 1 echo, 32 parallel)"] = fmt(r.connected / (r.handshakePhaseMs / 1000)) + errs(r);
-      f["handshake: p50 / p99 (ms), proxy CPU µs each"] = `${fmt(percentile(r.handshakeMs, 50), 2)} / ${fmt(percentile(r.handshakeMs, 99), 2)}, ${fmt((cpu * 1000) / Math.max(1, r.connected))}`;
+      f["handshake: p50 / p99 (ms), proxy CPU µs each"] = `${fmt(percentile(r.handshakeMs, 50), 2)} / ${fmt(percentile(r.handshakeMs, 99), 2)}, ${each(cpu)}`;
+      // ours compiles its connection path for a while (JSC's JITWorker threads); C has one thread
+      f["  ↳ of which event loop / JIT compiler threads / other threads"] = `${each(t1.eventLoop - t0.eventLoop)} / ${each(t1.jit - t0.jit)} / ${each(t1.other - t0.other)}`;
       await Bun.sleep(300);
     }
     // latency at 1,000 clients: in the alternating rounds (latencyAt1000)

@@ -1,6 +1,6 @@
 // Shared bench plumbing: child processes with a line protocol, a process's own CPU time and RSS
 // from /proc (so a figure is the proxy's alone), and plain-text tables. Linux only, like the benches.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second for /proc/<pid>/stat (USER_HZ is 100 on every Linux we run on). */
 const HZ = 100;
@@ -15,6 +15,40 @@ export function procCpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** A process's CPU time (ms, 10 ms resolution) by kind of thread. */
+export interface ThreadCpuMs {
+  /** The main thread: the event loop (and, for ours, the collector's stop-the-world work). */
+  eventLoop: number;
+  /** JavaScriptCore's compiler threads ("JITWorker"): DFG/FTL compiles of hot functions. */
+  jit: number;
+  /** Every other thread (the collector's helpers, the allocator's scavenger, Bun's pool). */
+  other: number;
+}
+
+/** `pid`'s CPU time split by thread (/proc/<pid>/task); NaN figures when the process is gone. */
+export function procThreadCpuMs(pid: number): ThreadCpuMs {
+  const out: ThreadCpuMs = { eventLoop: 0, jit: 0, other: 0 };
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / HZ;
+      if (tid === String(pid)) out.eventLoop += ms;
+      else if (name.startsWith("JITWorker")) out.jit += ms;
+      else out.other += ms;
+    }
+  } catch {
+    return { eventLoop: Number.NaN, jit: Number.NaN, other: Number.NaN };
+  }
+  return out;
 }
 
 /** VmRSS of `pid` in KB, or NaN. */
