@@ -8,13 +8,17 @@ const HZ = 100;
 /** utime + stime of `pid` in ms (10 ms resolution), or NaN when the process is gone. */
 export function procCpuMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // fields after the ")" that ends comm: state is field 3; utime 14, stime 15
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / HZ;
+    return statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return Number.NaN;
   }
+}
+
+/** utime + stime (ms) of a /proc stat line, a process's or a thread's. */
+function statCpuMs(stat: string): number {
+  // fields after the ")" that ends comm: state is field 3; utime 14, stime 15
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / HZ;
 }
 
 /** A process's CPU time (ms, 10 ms resolution) by kind of thread. */
@@ -39,8 +43,7 @@ export function procThreadCpuMs(pid: number): ThreadCpuMs {
         continue; // the thread ended meanwhile
       }
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / HZ;
+      const ms = statCpuMs(stat);
       if (tid === String(pid)) out.eventLoop += ms;
       else if (name.startsWith("JITWorker")) out.jit += ms;
       else out.other += ms;
