@@ -103,13 +103,13 @@ async function latencyAt1000(pid: number, base: LoadOptions): Promise<number[]> 
   const total = AFTER_CONNECT_SECONDS + SECONDS;
   const firsts: number[] = [];
   const steady: Float64Array[] = [];
-  const jitMs: number[] = [];
+  const jitMs = [Number.NaN, Number.NaN];
   for (let set = 0; set < 2; set++) {
     let jit0 = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onMeasureStart = (): void => {
       jit0 = procThreadCpuMs(pid).jit;
-      timer = setTimeout(() => jitMs.push(procThreadCpuMs(pid).jit - jit0), AFTER_CONNECT_SECONDS * 1000);
+      timer = setTimeout(() => (jitMs[set] = procThreadCpuMs(pid).jit - jit0), AFTER_CONNECT_SECONDS * 1000);
     };
     const r = await runLoad({ ...base, clients: 1000, messageSize: 1024, intervalMs: 100, durationMs: total * 1000, connectConcurrency: 100, onMeasureStart });
     clearTimeout(timer);
@@ -122,7 +122,7 @@ async function latencyAt1000(pid: number, base: LoadOptions): Promise<number[]> 
   const pooled = new Float64Array(steady[0]!.length + steady[1]!.length);
   pooled.set(steady[0]!);
   pooled.set(steady[1]!, steady[0]!.length);
-  return [firsts[0]!, firsts[1]!, percentile(pooled, 99), percentile(pooled, 50), jitMs[0] ?? Number.NaN, jitMs[1] ?? Number.NaN];
+  return [firsts[0]!, firsts[1]!, percentile(pooled, 99), percentile(pooled, 50), jitMs[0]!, jitMs[1]!];
 }
 
 /** For each paired row: in how many rounds ours was below C (each round runs both, back to back). */
