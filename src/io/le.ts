@@ -11,6 +11,14 @@ export function i32le(b: Uint8Array, off: number): number {
   return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
 }
 
+/** Writes `v` as a 32-bit little-endian word at `off` (its low 32 bits; signed or unsigned alike). */
+export function putU32le(b: Uint8Array, off: number, v: number): void {
+  b[off] = v;
+  b[off + 1] = v >>> 8;
+  b[off + 2] = v >>> 16;
+  b[off + 3] = v >>> 24;
+}
+
 const bufferCopy = Buffer.prototype.copy;
 
 /** Copies src[start, end) to dst at `at` without cutting a view of src (Buffer#copy takes any Uint8Array). */

@@ -1,7 +1,8 @@
 // A client's binding to one middle-end connection (MiddleRoute, backend-rpc.md §10.6): its conn id
 // and its addresses as RPC_PROXY_REQ carries them. C: struct ext_connection in mtproto-proxy.c.
 import type { ClientInfo, ClientSink, MiddleRoute } from "../proxy/middle-contract.ts";
-import { toEndpoint, type Endpoint, type NatTable } from "./address.ts";
+import { toEndpoint, type NatTable } from "./address.ts";
+import { encodeProxyReqAddresses } from "./wire.ts";
 
 /** The connection side a binding talks to. */
 export interface BindingOwner {
@@ -9,29 +10,31 @@ export interface BindingOwner {
   unbind(b: Binding): void;
 }
 
-/** A client's binding (MiddleRoute): its conn id, addresses as RPC_PROXY_REQ carries them. */
+/**
+ * A client's binding (MiddleRoute): its conn id, and its addresses as RPC_PROXY_REQ carries them,
+ * encoded once. A client holds its binding for life, so it is kept to two heap cells (this and the
+ * address bytes): every cell of a session is marked again when a burst of clients connects.
+ */
 export class Binding implements MiddleRoute {
   announced = false;
   #alive = true;
-  /** connId as a number, the link's map key (wire.ts connIdKey reads answers to the same value). */
-  readonly key: number;
-  readonly clientEndpoint: Endpoint;
-  readonly proxyEndpoint: Endpoint;
+  /** RPC_PROXY_REQ bytes 16..56 for this client (wire.ts encodeProxyReqAddresses). */
+  readonly addresses: Uint8Array;
 
   constructor(
     readonly conn: BindingOwner,
-    readonly connId: bigint,
+    /** The ext_conn_id, and the link's map key (wire.ts connIdKey reads answers to the same value). */
+    readonly connId: number,
     readonly client: ClientInfo,
     readonly sink: ClientSink,
     readonly onDrain: () => void,
     nat: NatTable,
   ) {
-    if (connId < 0n || connId > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`conn id ${connId} outside [0, 2^53)`);
-    this.key = Number(connId);
-    this.clientEndpoint = toEndpoint(client.remoteAddress, client.remotePort);
+    if (!Number.isSafeInteger(connId) || connId < 0) throw new RangeError(`conn id ${connId} outside [0, 2^53)`);
     const local = toEndpoint(client.localAddress, client.localPort);
     // forward_tcp_query translates only the proxy's own IPv4 address
-    this.proxyEndpoint = local.ipv4 ? { ...local, ipv4: nat.translate(local.ipv4) } : local;
+    if (local.ipv4) local.ipv4 = nat.translate(local.ipv4);
+    this.addresses = encodeProxyReqAddresses(toEndpoint(client.remoteAddress, client.remotePort), local);
   }
 
   get alive(): boolean {

@@ -2,23 +2,22 @@
 // client fd and bumps a per-slot generation; ours is one counter per pool that never repeats, so an
 // answer still in flight for a closed client can never reach the client that comes after it.
 
-const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
-
 export class ConnIdAllocator {
-  #next: bigint;
+  #next: number;
 
   /** Starts at C's first id shape (0x400000) so ids look familiar in ME-side logs. */
-  constructor(start = 0x400000n) {
-    this.#next = start > 0n ? start : 1n;
+  constructor(start = 0x400000) {
+    this.#next = start > 0 && Number.isSafeInteger(start) ? start : 1;
   }
 
   /**
    * A non-zero i64 below 2^53 (so the link keys it by number; 2^53 ids at a million a second take
-   * 285 years), unique for the life of this allocator.
+   * 285 years), unique for the life of this allocator. A number, not a BigInt: a binding holds it for
+   * the client's life, and a BigInt would be one more heap cell per client.
    */
-  allocate(): bigint {
+  allocate(): number {
     const id = this.#next;
-    this.#next = id >= MAX_ID ? 1n : id + 1n;
+    this.#next = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
     return id;
   }
 }

@@ -60,7 +60,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   #handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #lastInboundMs = 0;
-  /** By Binding.key (the conn id as a number: exact, ids stay below 2^53). */
+  /** By Binding.connId (exact as a number: ids stay below 2^53). */
   readonly #bindings = new Map<number, Binding>();
   readonly #drainWaiters = new Set<Binding>();
   readonly #s: ConnectionSettings;
@@ -106,9 +106,9 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   }
 
   /** Registers a client on this connection (backend-rpc.md §10.6); the caller checked readiness. */
-  bind(connId: bigint, client: ClientInfo, sink: ClientSink, onDrain: () => void): Binding {
+  bind(connId: number, client: ClientInfo, sink: ClientSink, onDrain: () => void): Binding {
     const b = new Binding(this, connId, client, sink, onDrain, this.#s.nat);
-    this.#bindings.set(b.key, b);
+    this.#bindings.set(connId, b);
     return b;
   }
 
@@ -140,7 +140,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     // written straight into the batch: the client's payload is copied once, into its frame
     const enc = this.#encoder;
     const off = enc.beginFrame(headBytes + length);
-    writeProxyReqFields(enc.buffer, enc.view, off, flags, b.connId, b.clientEndpoint, b.proxyEndpoint, tag);
+    writeProxyReqFields(enc.buffer, off, flags, b.connId, b.addresses, tag);
     copyBytes(packet, start, end, enc.buffer, off + headBytes);
     enc.endFrame();
     this.#scheduleFlush();
@@ -153,10 +153,10 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
 
   /** The client went away: RPC_CLOSE_CONN if the ME ever saw the id. */
   unbind(b: Binding): void {
-    if (this.#bindings.get(b.key) !== b) return;
-    this.#bindings.delete(b.key);
+    if (this.#bindings.get(b.connId) !== b) return;
+    this.#bindings.delete(b.connId);
     this.#drainWaiters.delete(b);
-    if (b.announced && this.#stage === "ready") this.#sendCloseConn(b.connId);
+    if (b.announced && this.#stage === "ready") this.#sendCloseConn(BigInt(b.connId));
   }
 
   #sendCloseConn(connId: bigint): void {
@@ -386,7 +386,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   #dropBinding(b: Binding, notify: boolean, reason: string): void {
     if (notify) this.unbind(b);
     else {
-      this.#bindings.delete(b.key);
+      this.#bindings.delete(b.connId);
       this.#drainWaiters.delete(b);
     }
     b.markDead();

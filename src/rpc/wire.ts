@@ -1,7 +1,7 @@
 // Proxy operations on the middle-end link after the handshake (backend-rpc.md §9): RPC_PROXY_REQ
 // encoding as forward_tcp_query / forward_mtproto_packet build it (mtproto-proxy.c), and decoding of
 // what the ME sends, with process_client_packet's exact size rules.
-import { i32le, u32le } from "../io/le.ts";
+import { i32le, putU32le, u32le } from "../io/le.ts";
 import type { ClientTransport } from "../proxy/middle-contract.ts";
 import type { Endpoint } from "./address.ts";
 import {
@@ -100,6 +100,23 @@ export interface ProxyReqHead {
   tag: Uint8Array | null;
 }
 
+/** Bytes 16..56 of RPC_PROXY_REQ: client ip(16), client port, proxy ip(16), proxy port. */
+export const PROXY_REQ_ADDRESSES_BYTES = 40;
+
+/**
+ * The address part of every RPC_PROXY_REQ of one binding, encoded once when the client binds: the
+ * per-request head then copies it whole, and the binding holds one small buffer instead of two
+ * endpoint objects with their byte arrays.
+ */
+export function encodeProxyReqAddresses(client: Endpoint, proxy: Endpoint): Uint8Array {
+  const out = new Uint8Array(PROXY_REQ_ADDRESSES_BYTES);
+  writeIp16(out, 0, client);
+  putU32le(out, 16, client.port);
+  writeIp16(out, 20, proxy);
+  putU32le(out, 36, proxy.port);
+  return out;
+}
+
 /** Bytes of the RPC_PROXY_REQ head for `flags` and `tag` (56, plus the extra block when the flags ask for one). */
 export function proxyReqHeadBytes(flags: number, tag: Uint8Array | null): number {
   const withTag = (flags & RPC_F_HAS_AD_TAG) !== 0 && tag !== null;
@@ -111,36 +128,23 @@ export function proxyReqHeadLength(h: ProxyReqHead): number {
   return proxyReqHeadBytes(h.flags, h.tag);
 }
 
-/** Writes the head at `off` of `out` (`dv` views all of `out`); returns the offset after it. */
-export function writeProxyReqHead(out: Uint8Array, dv: DataView, off: number, h: ProxyReqHead): number {
-  return writeProxyReqFields(out, dv, off, h.flags, h.connId, h.client, h.proxy, h.tag);
-}
-
-/** writeProxyReqHead with the fields as arguments (the link writes each request straight into its batch). */
-export function writeProxyReqFields(
-  out: Uint8Array,
-  dv: DataView,
-  off: number,
-  flags: number,
-  connId: bigint,
-  client: Endpoint,
-  proxy: Endpoint,
-  tag: Uint8Array | null,
-): number {
+/**
+ * Writes an RPC_PROXY_REQ head at `off` of `out` (the link writes each request straight into its
+ * batch); returns the offset after it. `connId` is one of ours (ConnIdAllocator: below 2^53),
+ * `addresses` from encodeProxyReqAddresses.
+ */
+export function writeProxyReqFields(out: Uint8Array, off: number, flags: number, connId: number, addresses: Uint8Array, tag: Uint8Array | null): number {
   const withTag = (flags & RPC_F_HAS_AD_TAG) !== 0 && tag !== null;
   const extraLen = withTag ? 4 + tlStringLength(tag!.length) : 0;
-  const hasExtra = (flags & 0xc) !== 0;
-  dv.setUint32(off, RPC_PROXY_REQ, true);
-  dv.setUint32(off + 4, flags >>> 0, true);
-  dv.setBigInt64(off + 8, connId, true);
-  writeIp16(out, off + 16, client);
-  dv.setInt32(off + 32, client.port, true);
-  writeIp16(out, off + 36, proxy);
-  dv.setInt32(off + 52, proxy.port, true);
-  if (!hasExtra) return off + 56;
-  dv.setInt32(off + 56, extraLen, true);
+  putU32le(out, off, RPC_PROXY_REQ);
+  putU32le(out, off + 4, flags);
+  putU32le(out, off + 8, connId % 0x100000000);
+  putU32le(out, off + 12, Math.floor(connId / 0x100000000));
+  out.set(addresses, off + 16);
+  if ((flags & 0xc) === 0) return off + 56;
+  putU32le(out, off + 56, extraLen);
   if (withTag) {
-    dv.setUint32(off + 60, TL_PROXY_TAG, true);
+    putU32le(out, off + 60, TL_PROXY_TAG);
     writeTlString(out, off + 64, tag!);
   }
   return off + 60 + extraLen;
@@ -149,7 +153,8 @@ export function writeProxyReqFields(
 /** Everything of RPC_PROXY_REQ before the client's payload, as its own buffer. */
 export function encodeProxyReqHead(h: ProxyReqHead): Uint8Array {
   const out = new Uint8Array(proxyReqHeadLength(h));
-  writeProxyReqHead(out, new DataView(out.buffer), 0, h);
+  writeProxyReqFields(out, 0, h.flags, 0, encodeProxyReqAddresses(h.client, h.proxy), h.tag);
+  new DataView(out.buffer).setBigInt64(8, h.connId, true); // any i64 (test vectors), not only ours
   return out;
 }
 

@@ -9,9 +9,11 @@ import {
   connIdKey,
   decodeMiddlePacket,
   decodeProxyReq,
+  encodeProxyReqAddresses,
   encodeProxyReqHead,
   proxyReqFlags,
   tlStringLength,
+  writeProxyReqFields,
 } from "../../src/rpc/wire.ts";
 
 const u32 = (v: number) => {
@@ -119,10 +121,27 @@ describe("process id and nonce", () => {
 
 test("conn ids are non-zero and never repeat", () => {
   const a = new ConnIdAllocator();
-  const seen = new Set<bigint>();
+  const seen = new Set<number>();
   for (let i = 0; i < 10_000; i++) seen.add(a.allocate());
   expect(seen.size).toBe(10_000);
-  expect(seen.has(0n)).toBe(false);
+  expect(seen.has(0)).toBe(false);
+  // past 2^53 - 1 it starts again at 1 (never 0, never an id connIdKey cannot read back)
+  const end = new ConnIdAllocator(Number.MAX_SAFE_INTEGER);
+  expect([end.allocate(), end.allocate()]).toEqual([Number.MAX_SAFE_INTEGER, 1]);
+});
+
+test("the link's request head writes our number conn ids as the i64 C reads, up to 2^53 - 1", () => {
+  const addresses = encodeProxyReqAddresses(toEndpoint("1.2.3.4", 5), toEndpoint("10.0.0.1", 443));
+  for (const id of [1, 0x400000, 0xffffffff, 0x100000000, 0x123456789abcd, Number.MAX_SAFE_INTEGER]) {
+    const out = Buffer.alloc(64 + 8);
+    const end = writeProxyReqFields(out, 4, proxyReqFlags("intermediate", "encrypted", false, false), id, addresses, null);
+    expect(end).toBe(60);
+    const d = decodeProxyReq(out.subarray(4))!;
+    expect(d.connId).toBe(BigInt(id));
+    expect(connIdKey(out, 4 + 8)).toBe(id);
+    expect([Buffer.from(d.clientIp).toString("hex"), d.clientPort]).toEqual(["00000000000000000000ffff01020304", 5]);
+    expect([Buffer.from(d.proxyIp).toString("hex"), d.proxyPort]).toEqual(["00000000000000000000ffff0a000001", 443]);
+  }
 });
 
 test("connIdKey: exact below 2^53 (every id the allocator gives), -1 for ids that cannot be ours", () => {
