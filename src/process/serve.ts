@@ -52,7 +52,7 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
   // per-DC / per-secret figures are taken where a client meets its upstream (stats-taps.ts)
   const taps = createStatsTaps(options.secrets.length);
   const middle: MiddleEnd = taps.middle(
-    { bind: (client, sink2, onDrain) => (pool ? pool.bind(client, sink2, onDrain) : null) },
+    { bind: (client, sink2) => (pool ? pool.bind(client, sink2) : null) },
     (dc) => pool === null || pool.config.clusters.has(dc),
   );
   const direct = options.direct ? createDirectUpstream({ options, log }) : null;

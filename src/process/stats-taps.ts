@@ -23,7 +23,7 @@ export function createStatsTaps(secretCount: number): StatsTaps {
     stats,
     middle(inner, knownDc) {
       return {
-        bind(client: ClientInfo, sink, onDrain) {
+        bind(client: ClientInfo, sink) {
           const dc = stats.dc(client.dc);
           if (!seen.has(sink)) {
             seen.add(sink);
@@ -34,7 +34,7 @@ export function createStatsTaps(secretCount: number): StatsTaps {
             }
           }
           const tap = new MiddleTap(stats, dc, secretOf(client), client.remoteAddress, sink);
-          const route = inner.bind(client, tap, onDrain);
+          const route = inner.bind(client, tap);
           if (route === null) {
             dc.droppedQueries++;
             return null;
@@ -109,6 +109,9 @@ class MiddleTap implements ClientSink, MiddleRoute {
   closeFromMiddle(reason: string): void {
     this.#tally.close();
     this.sink.closeFromMiddle(reason);
+  }
+  middleDrained(): void {
+    this.sink.middleDrained();
   }
   get pendingBytes(): number {
     return this.sink.pendingBytes;

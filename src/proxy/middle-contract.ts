@@ -32,6 +32,11 @@ export interface ClientSink {
   sendQuickAck(confirm: number): void;
   /** RPC_CLOSE_EXT, or the bound middle-end connection died: flush what is queued, then close. */
   closeFromMiddle(reason: string): void;
+  /**
+   * The middle-end connection took the backlog that made MiddleRoute.send() return false: read the
+   * client again. A method of the sink, not a callback per binding: no closure per client.
+   */
+  middleDrained(): void;
   /** Bytes queued towards the client that the kernel has not taken yet (flow control). */
   readonly pendingBytes: number;
 }
@@ -41,7 +46,7 @@ export interface MiddleRoute {
   /**
    * Forwards one client packet, packet[start, end) (all of it by default), as RPC_PROXY_REQ (flags
    * computed from ClientInfo, the packet and -P); the bytes are copied before this returns. Returns false when the middle-end connection's write queue is over its high-water mark:
-   * the session then pauses reading from the client until `onDrain` fires.
+   * the session then pauses reading from the client until the sink's middleDrained().
    */
   send(packet: Uint8Array, quickAck: boolean, start?: number, end?: number): boolean;
   /** The client went away: send RPC_CLOSE_CONN and forget the binding. Idempotent. */
@@ -56,5 +61,5 @@ export interface MiddleEnd {
    * the default cluster). Returns null when no ready connection exists: C drops the packet and
    * counts dropped_queries (backend-rpc.md §10.7).
    */
-  bind(client: ClientInfo, sink: ClientSink, onDrain: () => void): MiddleRoute | null;
+  bind(client: ClientInfo, sink: ClientSink): MiddleRoute | null;
 }

@@ -5,7 +5,7 @@
 import type { RandomSource } from "../crypto/random.ts";
 import { WriteQueue, type WriteResult } from "../io/write-queue.ts";
 import type { Logger } from "../log.ts";
-import type { DecodeResult } from "../transport/codec.ts";
+import type { DecodeResult, PacketSink } from "../transport/codec.ts";
 import { createClientHandshake, type ClientHandshake, type HandshakeConfig } from "../transport/client-handshake.ts";
 import type { ClientStack } from "../transport/client-stack.ts";
 import { INIT_REPLAY_KEY_OFFSET, REPLAY_KEY_LEN, type ReplayCache } from "../transport/replay-cache.ts";
@@ -80,7 +80,7 @@ type State = "handshake" | "blackhole" | "established" | "direct" | "fronting" |
 
 const EMPTY = new Uint8Array(0);
 
-export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
+export class ClientSession implements ClientSink, PacketSink, BudgetMember, TurnOwner {
   // OutputTurn bookkeeping (numbers only: nothing per answer is stored in the session)
   turnEpoch = 0;
   turnFirst = 0;
@@ -107,10 +107,6 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
   #held = 0;
   /** The first bytes of a non-TLS client (its obfuscated2 init), kept for the init replay check. */
   #head: Buffer | null = null;
-  readonly #onClientPacket = (bytes: Uint8Array, start: number, end: number, quickAck: boolean): void => {
-    if (this.#state === "established") this.#onPacket(bytes, start, end, quickAck);
-  };
-  readonly #onMiddleDrain = (): void => this.#resume();
 
   constructor(socket: ClientSocket, env: SessionEnv) {
     this.#socket = socket;
@@ -147,7 +143,7 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
     switch (this.#state) {
       case "established":
         // Bun gives `data` a fresh buffer: decrypted in place, packets handed on as ranges of it
-        if (this.#stack!.decodeEach(chunk, true, this.#onClientPacket) !== null) this.close("protocol");
+        if (this.#stack!.decodeEach(chunk, true, this) !== null) this.close("protocol");
         return;
       case "handshake":
         this.#onHandshakeBytes(chunk);
@@ -229,6 +225,11 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
     this.#socket.terminate();
   }
 
+  /** PacketSink: one packet the stack cut from this client's bytes (in onData). */
+  clientPacket(bytes: Uint8Array, start: number, end: number, quickAck: boolean): void {
+    if (this.#state === "established") this.#onPacket(bytes, start, end, quickAck);
+  }
+
   // ---- ClientSink (called by the middle end)
 
   sendPacket(bytes: Uint8Array, start = 0, end = bytes.length): void {
@@ -247,6 +248,10 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
   closeFromMiddle(_reason: string): void {
     this.#route = null; // the middle end already forgot the binding
     this.close("middle", true);
+  }
+
+  middleDrained(): void {
+    this.#resume();
   }
 
   get pendingBytes(): number {
@@ -435,7 +440,7 @@ export class ClientSession implements ClientSink, BudgetMember, TurnOwner {
   #bind(): MiddleRoute | null {
     this.#route?.close();
     this.#route = null;
-    const r = this.#env.middle?.bind(this.#info!, this, this.#onMiddleDrain) ?? null;
+    const r = this.#env.middle?.bind(this.#info!, this) ?? null;
     if (r === null) {
       this.#env.counters.droppedPackets["no-middle-end"]++;
       this.#dropped = true;

@@ -27,7 +27,6 @@ export class Binding implements MiddleRoute {
     readonly connId: number,
     readonly client: ClientInfo,
     readonly sink: ClientSink,
-    readonly onDrain: () => void,
     nat: NatTable,
   ) {
     if (!Number.isSafeInteger(connId) || connId < 0) throw new RangeError(`conn id ${connId} outside [0, 2^53)`);

@@ -106,8 +106,8 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   }
 
   /** Registers a client on this connection (backend-rpc.md §10.6); the caller checked readiness. */
-  bind(connId: number, client: ClientInfo, sink: ClientSink, onDrain: () => void): Binding {
-    const b = new Binding(this, connId, client, sink, onDrain, this.#s.nat);
+  bind(connId: number, client: ClientInfo, sink: ClientSink): Binding {
+    const b = new Binding(this, connId, client, sink, this.#s.nat);
     this.#bindings.set(connId, b);
     return b;
   }
@@ -223,7 +223,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
   #wakeDrainWaiters(): void {
     const waiters = [...this.#drainWaiters];
     this.#drainWaiters.clear();
-    for (const b of waiters) if (b.alive) b.onDrain();
+    for (const b of waiters) if (b.alive) b.sink.middleDrained();
   }
 
   // ---- handshake

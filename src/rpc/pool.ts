@@ -135,13 +135,13 @@ export class MiddlePool implements MiddleEnd {
 
   // ---- MiddleEnd
 
-  bind(client: ClientInfo, sink: ClientSink, onDrain: () => void): MiddleRoute | null {
+  bind(client: ClientInfo, sink: ClientSink): MiddleRoute | null {
     const conn = this.#choose(client.dc);
     if (!conn) {
       this.counters.droppedQueries++;
       return null;
     }
-    return conn.bind(this.#ids.allocate(), client, sink, onDrain);
+    return conn.bind(this.#ids.allocate(), client, sink);
   }
 
   // Exact signed cluster id, else the default cluster; up to 5 random targets with a ready link.

@@ -12,7 +12,7 @@ import {
   type ClientTransport,
   type DecodeResult,
   type FrameDecoder,
-  type PacketHandler,
+  type PacketSink,
   type ProtocolError,
 } from "./codec.ts";
 import { createFrameDecoder } from "./frame-decoder.ts";
@@ -51,9 +51,9 @@ export interface ClientStack {
    * packets are views of it; otherwise the chunk is left as it was.
    */
   decode(chunk: Uint8Array, owned?: boolean): DecodeResult;
-  /** decode() without result objects (the data path): packets go to `onPacket` as they are cut;
+  /** decode() without result objects (the data path): packets go to `sink` as they are cut;
    * returns the error to close on (after the packets before it), or null. */
-  decodeEach(chunk: Uint8Array, owned: boolean, onPacket: PacketHandler): ProtocolError | null;
+  decodeEach(chunk: Uint8Array, owned: boolean, sink: PacketSink): ProtocolError | null;
   /**
    * One RPC_PROXY_ANS payload (or a pong), bytes[start, end), framed, still in plaintext, for seal().
    * `owned`: nobody reads `bytes` up to `end` after this call, so the header is written into the
@@ -158,7 +158,7 @@ class ClientStackImpl implements ClientStack {
     return this.#inbound() + this.#queued + (this.#outbound?.pendingBytes ?? 0) > this.#cap;
   }
 
-  decodeEach(chunk: Uint8Array, owned: boolean, onPacket: PacketHandler): ProtocolError | null {
+  decodeEach(chunk: Uint8Array, owned: boolean, sink: PacketSink): ProtocolError | null {
     let cipherText: Uint8Array = chunk;
     let recordError: ProtocolError | null = null;
     if (this.#records) {
@@ -169,7 +169,7 @@ class ClientStackImpl implements ClientStack {
     }
     if (cipherText.length > 0) {
       if (owned) this.#readCipher.updateInPlace(cipherText);
-      const error = this.#frames.pushEach(owned ? cipherText : this.#readCipher.update(cipherText), onPacket);
+      const error = this.#frames.pushEach(owned ? cipherText : this.#readCipher.update(cipherText), sink);
       if (error) return error;
     }
     if (recordError) return recordError;
@@ -178,7 +178,7 @@ class ClientStackImpl implements ClientStack {
   }
 
   decode(chunk: Uint8Array, owned = false): DecodeResult {
-    return collectPackets((onPacket) => this.decodeEach(chunk, owned, onPacket));
+    return collectPackets((sink) => this.decodeEach(chunk, owned, sink));
   }
 
   frameAnswer(bytes: Uint8Array, start: number, end: number, owned: boolean): Uint8Array {

@@ -40,14 +40,18 @@ export type DecodeResult =
 
 /**
  * Receives each packet as it is cut: its payload is bytes[start, end), in the pushed chunk when it
- * fits in one (no view is cut for it), else in a copy. Valid only during the call.
+ * fits in one (no view is cut for it), else in a copy. Valid only during the call. An object with a
+ * method, not a callback: the data path's sink is the client session itself, so a client holds no
+ * closure (and no captured scope) for it for its whole life.
  */
-export type PacketHandler = (bytes: Uint8Array, start: number, end: number, quickAck: boolean) => void;
+export interface PacketSink {
+  clientPacket(bytes: Uint8Array, start: number, end: number, quickAck: boolean): void;
+}
 
-/** Runs a packet-at-a-time decode (`decodeEach(onPacket)`) and collects what it cuts into a DecodeResult. */
-export function collectPackets(decodeEach: (onPacket: PacketHandler) => ProtocolError | null): DecodeResult {
+/** Runs a packet-at-a-time decode (`decodeEach(sink)`) and collects what it cuts into a DecodeResult. */
+export function collectPackets(decodeEach: (sink: PacketSink) => ProtocolError | null): DecodeResult {
   const packets: ClientPacket[] = [];
-  const error = decodeEach((bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }));
+  const error = decodeEach({ clientPacket: (bytes, start, end, quickAck) => packets.push({ payload: bytes.subarray(start, end), quickAck }) });
   return error ? { kind: "error", packets, error } : { kind: "ok", packets };
 }
 
@@ -55,10 +59,10 @@ export function collectPackets(decodeEach: (onPacket: PacketHandler) => Protocol
 export interface FrameDecoder {
   push(chunk: Uint8Array): DecodeResult;
   /**
-   * push() without result objects (the data path): each packet goes to `onPacket` as it is cut;
+   * push() without result objects (the data path): each packet goes to `sink` as it is cut;
    * returns the error that ends the stream after the packets before it, or null.
    */
-  pushEach(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null;
+  pushEach(chunk: Uint8Array, sink: PacketSink): ProtocolError | null;
   /** Bytes held while waiting for the rest of a frame. */
   readonly bufferedBytes: number;
 }

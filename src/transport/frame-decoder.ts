@@ -6,7 +6,7 @@ import { u32le } from "../io/le.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
 import { abridgedHeaderWord, parseAbridgedHeader } from "./abridged.ts";
 import { intermediateHeaderWord, parseIntermediateHeader } from "./intermediate.ts";
-import { collectPackets, type ClientTransport, type DecodeResult, type FrameDecoder, type PacketHandler, type ProtocolError } from "./codec.ts";
+import { collectPackets, type ClientTransport, type DecodeResult, type FrameDecoder, type PacketSink, type ProtocolError } from "./codec.ts";
 
 /** Bytes C wants buffered before it parses a header: min + 8 (§3.1). */
 export function minBufferedBeforeParse(transport: ClientTransport): number {
@@ -36,8 +36,8 @@ class ClientFrameDecoder implements FrameDecoder {
 
   // Frames are cut straight from the chunk while nothing is buffered (the common case: a read holds
   // whole frames), so the queue, and the write barrier of storing into it, is only for leftovers.
-  pushEach(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null {
-    if (this.#queue.length > 0) return this.#fromQueue(chunk, onPacket);
+  pushEach(chunk: Uint8Array, sink: PacketSink): ProtocolError | null {
+    if (this.#queue.length > 0) return this.#fromQueue(chunk, sink);
     const padded = this.#padded;
     const n = chunk.length;
     let pos = 0;
@@ -49,17 +49,17 @@ class ClientFrameDecoder implements FrameDecoder {
       const length = h >>> 4;
       if (n - start < length) break;
       pos = start + length;
-      onPacket(chunk, start, padded ? start + (length & ~3) : pos, (h & 8) !== 0);
+      sink.clientPacket(chunk, start, padded ? start + (length & ~3) : pos, (h & 8) !== 0);
     }
     if (pos < n) this.#queue.push(pos === 0 ? chunk : chunk.subarray(pos));
     return null;
   }
 
   push(chunk: Uint8Array): DecodeResult {
-    return collectPackets((onPacket) => this.pushEach(chunk, onPacket));
+    return collectPackets((sink) => this.pushEach(chunk, sink));
   }
 
-  #fromQueue(chunk: Uint8Array, onPacket: PacketHandler): ProtocolError | null {
+  #fromQueue(chunk: Uint8Array, sink: PacketSink): ProtocolError | null {
     const queue = this.#queue;
     queue.push(chunk);
     while (queue.length >= this.#threshold) {
@@ -71,7 +71,7 @@ class ClientFrameDecoder implements FrameDecoder {
       if (queue.length < headerBytes + length) break;
       queue.skip(headerBytes);
       const body = queue.take(length);
-      onPacket(body, 0, this.#padded ? length & ~3 : length, (h & 8) !== 0);
+      sink.clientPacket(body, 0, this.#padded ? length & ~3 : length, (h & 8) !== 0);
     }
     return null;
   }

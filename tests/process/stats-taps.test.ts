@@ -11,6 +11,7 @@ const client = (dc: number, over: Partial<ClientInfo> & { secretIndex?: number }
 class Sink implements ClientSink {
   packets = 0;
   closed: string | null = null;
+  drained = 0;
   pendingBytes = 5;
   sendPacket(): void {
     this.packets++;
@@ -18,6 +19,9 @@ class Sink implements ClientSink {
   sendQuickAck(): void {}
   closeFromMiddle(reason: string): void {
     this.closed = reason;
+  }
+  middleDrained(): void {
+    this.drained++;
   }
 }
 
@@ -55,9 +59,9 @@ test("ME mode: per-DC figures, a fallback for an unknown DC, each client counted
   const sink = new Sink();
 
   // no ready link: the packet is dropped, counted against the DC the client asked for
-  expect(me.bind(client(99, { secretIndex: 1 }), sink, () => {})).toBeNull();
+  expect(me.bind(client(99, { secretIndex: 1 }), sink)).toBeNull();
   up = true;
-  const r = me.bind(client(99, { secretIndex: 1 }), sink, () => {})!;
+  const r = me.bind(client(99, { secretIndex: 1 }), sink)!;
   const packet = new Uint8Array(64).fill(0x11);
   expect(r.send(packet, false)).toBe(true);
   expect(r.send(packet, false)).toBe(true);
@@ -65,6 +69,8 @@ test("ME mode: per-DC figures, a fallback for an unknown DC, each client counted
   f.sinks[0]!.sendPacket(new Uint8Array(40));
   expect(sink.packets).toBe(1);
   expect(f.sinks[0]!.pendingBytes).toBe(5);
+  f.sinks[0]!.middleDrained(); // the link's backlog cleared: the session hears it through the tap
+  expect(sink.drained).toBe(1);
 
   let snap = taps.stats.snapshot();
   const dc = snap.dcs.find((d) => d.dc === 99)!;
@@ -85,10 +91,10 @@ test("ME mode: per-DC figures, a fallback for an unknown DC, each client counted
   expect(snap.secrets[1]).toMatchObject({ activeIps: 0, activeAuthKeys: 0, connections: 0 });
 
   // the same client rebinding is not a new client; a known DC is no fallback
-  const r2 = me.bind(client(99, { secretIndex: 1 }), sink, () => {})!;
+  const r2 = me.bind(client(99, { secretIndex: 1 }), sink)!;
   r2.close();
   r2.close();
-  const other = me.bind(client(2), new Sink(), () => {})!;
+  const other = me.bind(client(2), new Sink())!;
   snap = taps.stats.snapshot();
   expect(snap.dcs.find((d) => d.dc === 99)).toMatchObject({ connections: 0, connectionsCreated: 1, fallbacks: 1 });
   expect(snap.dcs.find((d) => d.dc === 2)).toMatchObject({ connections: 1, connectionsCreated: 1, fallbacks: 0 });

@@ -66,12 +66,10 @@ class FakeMiddle implements MiddleEnd {
   available = true;
   sink: ClientSink | null = null;
   info: ClientInfo | null = null;
-  onDrain: (() => void) | null = null;
-  bind(client: ClientInfo, sink: ClientSink, onDrain: () => void): MiddleRoute | null {
+  bind(client: ClientInfo, sink: ClientSink): MiddleRoute | null {
     if (!this.available) return null;
     this.sink = sink;
     this.info = client;
-    this.onDrain = onDrain;
     const r = new FakeRoute();
     this.routes.push(r);
     return r;
@@ -128,15 +126,15 @@ describe("client session (middle-end mode)", () => {
     session.close("shutdown");
   });
 
-  test("route.send false pauses the client once; the route's onDrain resumes it", () => {
+  test("route.send false pauses the client once; the middle end's middleDrained resumes it", () => {
     const { session, codec, middle, socket } = setup();
     session.onData(codec.send([{ payload: packet(64) }]));
     middle!.routes[0]!.room = false;
     session.onData(codec.send([{ payload: packet(64, 2) }, { payload: packet(64, 3) }]));
     expect(socket.paused).toBe(1);
-    middle!.onDrain!();
+    middle!.sink!.middleDrained();
     expect(socket.resumed).toBe(1);
-    middle!.onDrain!(); // a second drain does not resume twice
+    middle!.sink!.middleDrained(); // a second drain does not resume twice
     expect(socket.resumed).toBe(1);
     session.close("shutdown");
   });

@@ -38,7 +38,7 @@ function setup(maxWrite: number) {
 test("batches queued behind a partial write arrive intact (the reused frame buffer is not overwritten)", async () => {
   const { me, conn, isReady, closed, partialWrites } = setup(700);
   await until(isReady, 3000, "ready");
-  const route = conn.bind(900, clientInfo(), new RecordingSink(), () => {});
+  const route = conn.bind(900, clientInfo(), new RecordingSink());
   const sent: string[] = [];
   for (let turn = 0; turn < 12; turn++) {
     for (let i = 0; i < 3; i++) {

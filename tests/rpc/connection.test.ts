@@ -41,7 +41,7 @@ test("all packets produced in one event leave in one framed, padded, encrypted w
   const { me, conn, writes, isReady } = setup({ behaviour: "ignore" });
   await until(isReady, 2000, "ready");
   const before = writes.length;
-  const routes = [0, 1, 2, 3].map((i) => conn.bind(100 + i, clientInfo({ remotePort: 2000 + i }), new RecordingSink(), () => {}));
+  const routes = [0, 1, 2, 3].map((i) => conn.bind(100 + i, clientInfo({ remotePort: 2000 + i }), new RecordingSink()));
   routes.forEach((r) => r.send(mtprotoPacket(1, 60), false)); // 4 × (12 + 56 + 60) = 512 bytes
   await me.waitFor(() => me.requests.length === 4);
   expect(writes.length - before).toBe(1);
@@ -72,7 +72,7 @@ test("closing the link closes every bound client and frees nothing twice", async
   const { me, conn, isReady } = setup();
   await until(isReady, 2000, "ready");
   const sinks = [new RecordingSink(), new RecordingSink()];
-  const routes = sinks.map((s, i) => conn.bind(i + 1, clientInfo(), s, () => {}));
+  const routes = sinks.map((s, i) => conn.bind(i + 1, clientInfo(), s));
   conn.close("test");
   conn.close("again");
   expect(sinks.every((s) => s.closed === "test")).toBe(true);

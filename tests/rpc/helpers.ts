@@ -38,6 +38,7 @@ export class RecordingSink implements ClientSink {
   packets: Uint8Array[] = [];
   acks: number[] = [];
   closed: string | null = null;
+  drained = 0;
   pendingBytes = 0;
   /** Set to make every answer look queued (a slow client). */
   growPerPacket = 0;
@@ -50,6 +51,9 @@ export class RecordingSink implements ClientSink {
   }
   closeFromMiddle(reason: string): void {
     this.closed ??= reason;
+  }
+  middleDrained(): void {
+    this.drained++;
   }
 }
 

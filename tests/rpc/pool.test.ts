@@ -57,8 +57,8 @@ async function echoedClient() {
   return { me, p, sink, route };
 }
 
-function bindOrThrow(p: MiddlePool, sink: RecordingSink, over = {}, onDrain = () => {}): MiddleRoute {
-  const r = p.bind(clientInfo(over), sink, onDrain);
+function bindOrThrow(p: MiddlePool, sink: RecordingSink, over = {}): MiddleRoute {
+  const r = p.bind(clientInfo(over), sink);
   if (!r) throw new Error("no route");
   return r;
 }
@@ -353,23 +353,23 @@ describe("choice and flow control", () => {
       await me.waitFor(() => me.requests.length === n + 1, 2000, `dc ${dc}`);
     }
     p.applyConfig(makeConfig([[-2, [target(b.port, 1)]]], 5));
-    expect(p.bind(clientInfo({ dc: 7 }), new RecordingSink(), () => {})).toBeNull();
+    expect(p.bind(clientInfo({ dc: 7 }), new RecordingSink())).toBeNull();
     expect(p.counters.droppedQueries).toBe(1);
   });
 
   test("nothing ready: bind returns null", () => {
     const { pool: p } = pool(makeConfig([[2, [target(1, 1)]]], 2), { limits: { handshakeTimeoutMs: 100 } });
-    expect(p.bind(clientInfo(), new RecordingSink(), () => {})).toBeNull();
+    expect(p.bind(clientInfo(), new RecordingSink())).toBeNull();
     expect(p.counters.droppedQueries).toBe(1);
   });
 
-  test("send returns false over the high-water mark and onDrain fires later", async () => {
+  test("send returns false over the high-water mark and the sink hears middleDrained later", async () => {
     const me = fakeMe({ behaviour: "ignore" });
     const { pool: p } = await readyPool(me, 1, { limits: { highWaterBytes: 1024, lowWaterBytes: 256 } });
-    let drained = 0;
-    const route = bindOrThrow(p, new RecordingSink(), {}, () => drained++);
+    const sink = new RecordingSink();
+    const route = bindOrThrow(p, sink);
     expect(route.send(mtprotoPacket(1, 4096), false)).toBe(false);
-    await until(() => drained === 1, 2000, "drain");
+    await until(() => sink.drained === 1, 2000, "drain");
     expect(route.send(mtprotoPacket(1, 64), false)).toBe(true);
     await me.waitFor(() => me.requests.length === 2);
   });
@@ -404,7 +404,7 @@ describe("reload and back-off", () => {
     const sinkB = new RecordingSink();
     // bind until a client lands on B
     for (let i = 0; i < 50 && !b.requests.length; i++) {
-      const r = p.bind(clientInfo(), i === 0 ? sinkB : new RecordingSink(), () => {});
+      const r = p.bind(clientInfo(), i === 0 ? sinkB : new RecordingSink());
       r?.send(mtprotoPacket(), false);
       await Bun.sleep(5);
     }
