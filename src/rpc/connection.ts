@@ -114,7 +114,7 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
 
   // ---- outbound
 
-  /** One client packet as RPC_PROXY_REQ; false = over the high-water mark, wait for onDrain. */
+  /** One client packet as RPC_PROXY_REQ; false = over the high-water mark, wait for the sink's middleDrained(). */
   forward(b: Binding, packet: Uint8Array, quickAck: boolean, start = 0, end = packet.length): boolean {
     const c = this.#s.counters;
     if (!b.alive || this.#stage !== "ready") {
