@@ -58,12 +58,17 @@ export class WriteQueue {
   readonly #maxWrite: number;
   readonly #mode: FlushMode;
   readonly #onHigh: (() => void) | undefined;
-  readonly #onLow: (() => void) | undefined;
+  /**
+   * WriteQueueOptions.onLow; may be set later by an owner that only sometimes needs it (a client
+   * session needs it only once it relays: most clients never hold a closure for it).
+   */
+  onLow: (() => void) | undefined;
   readonly #onClosed: (() => void) | undefined;
   /** The microtask flush, made on first use: queues in "immediate" mode (every session's) never need it. */
   #flushTask: (() => void) | null = null;
 
-  #chunks: Uint8Array[] = [];
+  /** Made at the first chunk the kernel does not take at once (most queues never need it). */
+  #chunks: Uint8Array[] | null = null;
   #first = 0;
   #headOffset = 0; // bytes of the head chunk already written
   #pending = 0;
@@ -81,7 +86,7 @@ export class WriteQueue {
     this.#maxWrite = options.maxWriteBytes ?? WRITE_QUEUE_DEFAULTS.maxWriteBytes;
     this.#mode = options.flushMode ?? "microtask";
     this.#onHigh = options.onHigh;
-    this.#onLow = options.onLow;
+    this.onLow = options.onLow;
     this.#onClosed = options.onClosed;
     if (!(this.#low <= this.#high && this.#high <= this.#cap && this.#maxWrite > 0)) {
       throw new RangeError("WriteQueue: need lowWaterMark <= highWaterMark <= maxPendingBytes");
@@ -121,7 +126,7 @@ export class WriteQueue {
       if (n === len) return this.#above ? "backpressure" : "ok";
       chunk = chunk.subarray(n);
     }
-    this.#chunks.push(chunk);
+    (this.#chunks ??= []).push(chunk);
     this.#pending += chunk.length;
     if (this.#pending > this.#high && !this.#above) {
       this.#above = true;
@@ -191,7 +196,7 @@ export class WriteQueue {
     }
     if (this.#above && this.#pending <= this.#low) {
       this.#above = false;
-      this.#onLow?.();
+      this.onLow?.();
     }
     if (this.#ending && this.#pending === 0 && !this.#closed) {
       this.#closed = true;
@@ -214,7 +219,7 @@ export class WriteQueue {
   // The head chunk, or, when it is small and more follow, the chunks that fit in maxWriteBytes
   // merged into one buffer that replaces them (so a partial write keeps its tail in place).
   #gather(): Uint8Array {
-    const chunks = this.#chunks;
+    const chunks = this.#chunks!; // pending > 0
     const first = this.#first;
     const head = chunks[first]!;
     let total = head.length - this.#headOffset;
@@ -237,13 +242,13 @@ export class WriteQueue {
 
   #advance(n: number): void {
     this.#pending -= n;
+    const chunks = this.#chunks!; // pending was > 0
     if (this.#pending === 0) {
-      this.#chunks.length = 0;
+      chunks.length = 0;
       this.#first = 0;
       this.#headOffset = 0;
       return;
     }
-    const chunks = this.#chunks;
     while (n > 0) {
       const avail = chunks[this.#first]!.length - this.#headOffset;
       if (n < avail) {
@@ -262,7 +267,7 @@ export class WriteQueue {
 
   #drop(): void {
     this.#closed = true;
-    this.#chunks = [];
+    this.#chunks = null;
     this.#first = 0;
     this.#headOffset = 0;
     this.#pending = 0;

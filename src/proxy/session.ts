@@ -116,8 +116,7 @@ export class ClientSession implements ClientSink, PacketSink, BudgetMember, Turn
       flushMode: "immediate", // the session already coalesces one event's output into one chunk
       highWaterMark: l.writeHighWater,
       lowWaterMark: l.writeLowWater,
-      maxPendingBytes: l.writeMaxPending,
-      onLow: () => this.#clientDrained(),
+      maxPendingBytes: l.writeMaxPending, // onLow: set when a relay starts (#front, #startDirect)
     });
     this.#hs = createClientHandshake(env.handshake, {
       localPort: socket.localPort,
@@ -365,7 +364,7 @@ export class ClientSession implements ClientSink, PacketSink, BudgetMember, Turn
       return;
     }
     this.#state = "fronting";
-    this.#relay = new FrontingRelay(
+    const relay = new FrontingRelay(
       target,
       buffered,
       {
@@ -378,6 +377,8 @@ export class ClientSession implements ClientSink, PacketSink, BudgetMember, Turn
       this.#env.counters,
       this.#env.limits.fronting,
     );
+    this.#relay = relay;
+    this.#queue.onLow = () => relay.clientDrained();
   }
 
   #startDirect(out: { readonly stack: ClientStack; readonly first: DecodeResult; readonly firstRaw?: Uint8Array }): void {
@@ -399,6 +400,7 @@ export class ClientSession implements ClientSink, PacketSink, BudgetMember, Turn
       },
     });
     this.#direct = relay;
+    this.#queue.onLow = () => relay.clientDrained();
     relay.start(this.#env.direct!, this.#info!, firstRaw);
   }
 
@@ -508,11 +510,6 @@ export class ClientSession implements ClientSink, PacketSink, BudgetMember, Turn
     this.#socket.resume();
   }
 
-  #clientDrained(): void {
-    if (this.#state === "fronting") this.#relay?.clientDrained();
-    else if (this.#state === "direct") this.#direct?.clientDrained();
-  }
-
   #clearTimer(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
@@ -532,5 +529,6 @@ export class ClientSession implements ClientSink, PacketSink, BudgetMember, Turn
     this.#relay = null;
     this.#direct?.closeLink();
     this.#direct = null;
+    this.#queue.onLow = undefined; // a graceful close may still drain the queue: nothing to resume
   }
 }
