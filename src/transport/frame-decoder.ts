@@ -19,7 +19,8 @@ export function createFrameDecoder(transport: ClientTransport): FrameDecoder {
 
 // A class (one per client for its life), not closures: see ClientStackImpl in client-stack.ts.
 class ClientFrameDecoder implements FrameDecoder {
-  readonly #queue = new ChunkQueue();
+  /** Leftover bytes of a frame split across reads; made at the first one (many clients never split one). */
+  #queue: ChunkQueue | null = null;
   readonly #threshold: number;
   readonly #padded: boolean;
   readonly #abridged: boolean;
@@ -31,13 +32,14 @@ class ClientFrameDecoder implements FrameDecoder {
   }
 
   get bufferedBytes(): number {
-    return this.#queue.length;
+    return this.#queue?.length ?? 0;
   }
 
   // Frames are cut straight from the chunk while nothing is buffered (the common case: a read holds
   // whole frames), so the queue, and the write barrier of storing into it, is only for leftovers.
   pushEach(chunk: Uint8Array, sink: PacketSink): ProtocolError | null {
-    if (this.#queue.length > 0) return this.#fromQueue(chunk, sink);
+    const queue = this.#queue;
+    if (queue !== null && queue.length > 0) return this.#fromQueue(queue, chunk, sink);
     const padded = this.#padded;
     const n = chunk.length;
     let pos = 0;
@@ -51,7 +53,7 @@ class ClientFrameDecoder implements FrameDecoder {
       pos = start + length;
       sink.clientPacket(chunk, start, padded ? start + (length & ~3) : pos, (h & 8) !== 0);
     }
-    if (pos < n) this.#queue.push(pos === 0 ? chunk : chunk.subarray(pos));
+    if (pos < n) (this.#queue ??= new ChunkQueue()).push(pos === 0 ? chunk : chunk.subarray(pos));
     return null;
   }
 
@@ -59,8 +61,7 @@ class ClientFrameDecoder implements FrameDecoder {
     return collectPackets((sink) => this.pushEach(chunk, sink));
   }
 
-  #fromQueue(chunk: Uint8Array, sink: PacketSink): ProtocolError | null {
-    const queue = this.#queue;
+  #fromQueue(queue: ChunkQueue, chunk: Uint8Array, sink: PacketSink): ProtocolError | null {
     queue.push(chunk);
     while (queue.length >= this.#threshold) {
       const first4 = queue.u32le();
