@@ -11,9 +11,8 @@ import type { SessionCounters } from "./counters.ts";
 import type { ClientSession } from "./session.ts";
 import type { ClientSocket } from "./client-socket.ts";
 
-interface Slot {
-  session: ClientSession | null;
-}
+/** A socket's `data`: its session itself (no holder object per client), null when refused. */
+type Slot = ClientSession | null;
 
 export interface AcceptorDeps {
   readonly hostname: string;
@@ -37,7 +36,7 @@ export function listenClientPort(deps: AcceptorDeps): ClientListener {
       hostname: deps.hostname,
       port: deps.port,
       reusePort: deps.reusePort,
-      data: { session: null },
+      data: null,
       socket: {
         binaryType: "buffer",
         open(s: Socket<Slot>) {
@@ -47,24 +46,24 @@ export function listenClientPort(deps: AcceptorDeps): ClientListener {
           if (verdict !== "ok") {
             if (verdict === "cap") c.rejectedCap++;
             else c.rejectedRate++;
-            s.data = { session: null };
+            s.data = null;
             s.terminate();
             return;
           }
           s.setKeepAlive(true);
-          s.data = { session: deps.createSession(s) };
+          s.data = deps.createSession(s);
         },
         data(s, chunk) {
-          s.data.session?.onData(chunk);
+          s.data?.onData(chunk);
         },
         drain(s) {
-          s.data.session?.onDrain();
+          s.data?.onDrain();
         },
         close(s) {
-          s.data.session?.onSocketClosed();
+          s.data?.onSocketClosed();
         },
         error(s) {
-          s.data.session?.onSocketClosed();
+          s.data?.onSocketClosed();
         },
       },
     };
