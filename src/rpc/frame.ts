@@ -44,8 +44,8 @@ export class FrameEncoder {
 
   /**
    * Starts a frame whose body is `bodyBytes` long (a multiple of 4) and returns the offset of the
-   * body in `buffer`, which the caller fills through `buffer` and `view` (read them after this call:
-   * it may grow the buffer), then calls endFrame().
+   * body in `buffer`, which the caller fills (read `buffer` after this call: it may grow it), then
+   * calls endFrame().
    */
   beginFrame(bodyBytes: number): number {
     // tcp_rpc_conn_send asserts this: an unaligned body is our bug, not hostile input
@@ -61,9 +61,6 @@ export class FrameEncoder {
 
   get buffer(): Buffer {
     return this.#buf;
-  }
-  get view(): DataView {
-    return this.#view;
   }
 
   /** Seals the frame beginFrame() started: its checksum. */
