@@ -11,6 +11,7 @@
 import { openIdleClients, percentile, runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
 import { BENCH, BENCH_BINS, BENCH_SECRET, fmtRounds, startMiddleRig } from "./support/middle-rig.ts";
 import { fmt, printTable, procCpuMs, procRssKb, procThreadCpuMs } from "./support/proc.ts";
+import { slowInStalls, StallRecorder } from "./support/stalls.ts";
 
 const { quick: QUICK, cBin: C_BIN, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS } = BENCH;
 const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
@@ -39,6 +40,8 @@ const CPU_ROWS: { label: string; window: number; seconds: number }[] = [
 // connects to a proxy that has served such a load before, as a long-running proxy has. The steady
 // row pools both sets' steady windows.
 const AFTER_CONNECT_SECONDS = QUICK ? 1 : 2;
+// A gap this long in the load generator's own 1 ms timer counts as its stall (bench/support/stalls.ts).
+const STALL_MS = 2;
 const LATENCY_ROWS = [
   `1000 clients, 1 KiB every 100 ms: p99 RTT (ms), first ${AFTER_CONNECT_SECONDS} s after the process's first 1,000 connect (JIT tier-up)`,
   `1000 clients, 1 KiB every 100 ms: p99 RTT (ms), first ${AFTER_CONNECT_SECONDS} s after another 1,000 connect`,
@@ -46,6 +49,7 @@ const LATENCY_ROWS = [
   "1000 clients, 1 KiB every 100 ms: p50 RTT (ms), steady",
   `1000 clients: proxy CPU (ms) on JIT compiler threads, first ${AFTER_CONNECT_SECONDS} s after the first 1,000 connect`,
   `1000 clients: proxy CPU (ms) on JIT compiler threads, first ${AFTER_CONNECT_SECONDS} s after another 1,000 connect`,
+  `1000 clients: steady round trips at or over the p99 that overlap a load-generator stall > ${STALL_MS} ms (%)`,
 ];
 /** Rows where a lower figure is better and the rounds are paired ours/C: "lower in k of n rounds" is printed for them. */
 const PAIRED = "\u0000paired";
@@ -61,7 +65,7 @@ for (let r = 0; r < ROUNDS; r++) {
 for (const { name, f } of results) {
   ROUND_ROWS.forEach((label, i) => {
     const v = rounds.get(name)![i]!;
-    f[label] = fmtRounds(v, label.includes("JIT compiler") ? 0 : 2);
+    f[label] = fmtRounds(v, label.includes("JIT compiler") || label.endsWith("(%)") ? 0 : 2);
     if (C_BIN && PAIRED_ROWS.has(label)) f[label + PAIRED] = ""; // filled in by pairedCounts()
   });
 }
@@ -102,27 +106,39 @@ async function cpuPerMb(pid: number, base: LoadOptions): Promise<number[]> {
 async function latencyAt1000(pid: number, base: LoadOptions): Promise<number[]> {
   const total = AFTER_CONNECT_SECONDS + SECONDS;
   const firsts: number[] = [];
-  const steady: Float64Array[] = [];
+  const steady: { rttMs: Float64Array; echoAtMs: Float64Array; stalls: number[] }[] = [];
   const jitMs = [Number.NaN, Number.NaN];
   for (let set = 0; set < 2; set++) {
     let jit0 = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalls = new StallRecorder(STALL_MS);
     const onMeasureStart = (): void => {
       jit0 = procThreadCpuMs(pid).jit;
       timer = setTimeout(() => (jitMs[set] = procThreadCpuMs(pid).jit - jit0), AFTER_CONNECT_SECONDS * 1000);
+      stalls.start();
     };
     const r = await runLoad({ ...base, clients: 1000, messageSize: 1024, intervalMs: 100, durationMs: total * 1000, connectConcurrency: 100, onMeasureStart });
     clearTimeout(timer);
+    const setStalls = stalls.stop();
     if (r.errors > 0) return LATENCY_ROWS.map(() => Number.NaN);
     const cut = Math.round((r.rttMs.length * AFTER_CONNECT_SECONDS) / total);
     firsts.push(percentile(r.rttMs.subarray(0, cut), 99));
-    steady.push(r.rttMs.subarray(cut)); // each run has its own sample buffer
+    // each run has its own sample buffers
+    steady.push({ rttMs: r.rttMs.subarray(cut), echoAtMs: r.echoAtMs.subarray(cut), stalls: setStalls });
     await Bun.sleep(500); // this set's sockets close before whatever runs next
   }
-  const pooled = new Float64Array(steady[0]!.length + steady[1]!.length);
-  pooled.set(steady[0]!);
-  pooled.set(steady[1]!, steady[0]!.length);
-  return [firsts[0]!, firsts[1]!, percentile(pooled, 99), percentile(pooled, 50), jitMs[0]!, jitMs[1]!];
+  const pooled = new Float64Array(steady[0]!.rttMs.length + steady[1]!.rttMs.length);
+  pooled.set(steady[0]!.rttMs);
+  pooled.set(steady[1]!.rttMs, steady[0]!.rttMs.length);
+  const p99 = percentile(pooled, 99);
+  let slow = 0;
+  let inStalls = 0;
+  for (const s of steady) {
+    const n = slowInStalls(s.rttMs, s.echoAtMs, p99, s.stalls);
+    slow += n.slow;
+    inStalls += n.inStalls;
+  }
+  return [firsts[0]!, firsts[1]!, p99, percentile(pooled, 50), jitMs[0]!, jitMs[1]!, (100 * inStalls) / slow];
 }
 
 /** For each paired row: in how many rounds ours was below C (each round runs both, back to back). */

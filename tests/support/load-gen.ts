@@ -64,6 +64,8 @@ export interface LoadResult {
   bytesEchoed: number;
   /** Round trip of every measured echo (send → full echo decoded), ms, in arrival order. */
   rttMs: Float64Array;
+  /** When each of those echoes arrived (performance.now(), ms): its send was at echoAtMs − rttMs. */
+  echoAtMs: Float64Array;
   /** Wall time of the measured phase, ms. */
   elapsedMs: number;
 }
@@ -132,6 +134,7 @@ class LoadRun {
   readonly clients: LoadClient[] = [];
   readonly handshakeSamples = new Samples();
   readonly rtt = new Samples();
+  readonly echoAt = new Samples();
   connected = 0;
   errors = 0;
   closedByPeer = 0;
@@ -182,11 +185,12 @@ class LoadRun {
     this.#handshakeFinished();
   }
 
-  onEcho(c: LoadClient, rtt: number, bytes: number): void {
+  onEcho(c: LoadClient, sentAt: number, now: number, bytes: number): void {
     if (this.phase !== "measure") return;
     this.messages++;
     this.bytesEchoed += bytes;
-    this.rtt.push(rtt);
+    this.rtt.push(now - sentAt);
+    this.echoAt.push(now);
     const limit = this.o.messagesPerClient;
     if (limit !== undefined && c.echoed >= limit && c.inFlight === 0) this.#clientDone();
   }
@@ -255,6 +259,7 @@ class LoadRun {
       messages: this.messages,
       bytesEchoed: this.bytesEchoed,
       rttMs: this.rtt.view(),
+      echoAtMs: this.echoAt.view(),
       elapsedMs: elapsed,
     };
   }
@@ -401,7 +406,7 @@ class LoadClient {
         continue;
       }
       this.echoed++;
-      run.onEcho(this, now - sent, e.payload.length);
+      run.onEcho(this, sent, now, e.payload.length);
     }
     this.pump();
   }
