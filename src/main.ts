@@ -7,6 +7,7 @@ import { OPTIONS } from "./cli/options.ts";
 import { parseCommandLine } from "./cli/parse-args.ts";
 import { usageText } from "./cli/usage.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { ftlOffReexecEnv, isCompiledEntry } from "./process/jit-tier.ts";
 import { startServer, type ProcessContext } from "./server.ts";
 import { LOG_REOPENED_ENV, parseWorkerId, WORKER_ID_ENV } from "./supervisor/worker-command.ts";
 import { FULL_VERSION_STR } from "./version.ts";
@@ -14,7 +15,7 @@ import { FULL_VERSION_STR } from "./version.ts";
 /** argv[0] as C's progname sees it: the binary as invoked, or the script under `bun`. */
 function programName(): string {
   const script = process.argv[1] ?? "";
-  return script.startsWith("/$bunfs/") || script === "" ? process.argv0 : script;
+  return isCompiledEntry(script) || script === "" ? process.argv0 : script;
 }
 
 const writeOut = (text: string) => void process.stdout.write(text);
@@ -37,6 +38,20 @@ function reportError(e: unknown, log: Logger, argv0: string): number {
   return e.exitCode;
 }
 
+/**
+ * Replaces this process (same pid, same argv) with the binary started without JSC's FTL tier, once,
+ * before anything is printed (src/process/jit-tier.ts says why). If exec fails, runs on as is.
+ */
+function reexecWithoutFtl(argv: string[]): void {
+  const env = ftlOffReexecEnv(process.env, isCompiledEntry(Bun.main));
+  if (env === null) return;
+  try {
+    process.execve?.(process.execPath, [process.argv0, ...argv], env);
+  } catch {
+    // the tier is a latency tuning, not a requirement
+  }
+}
+
 /** The exit code, or null while the server runs (it ends the process through its own shutdown path). */
 async function main(): Promise<number | null> {
   const argv = process.argv.slice(2);
@@ -45,6 +60,7 @@ async function main(): Promise<number | null> {
     return 0;
   }
   if (isSubcommand(argv)) return runSubcommand(argv, { stdout: writeOut, stderr: writeErr });
+  reexecWithoutFtl(argv);
 
   const argv0 = programName();
   const early = createLogger({ verbosity: 0 });
