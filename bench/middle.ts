@@ -12,7 +12,7 @@
 import { openIdleClients, percentile, runLoad, type LoadOptions, type LoadResult } from "../tests/support/load-gen.ts";
 import { BENCH, BENCH_BINS, BENCH_SECRET, fmtRounds, startMiddleRig } from "./support/middle-rig.ts";
 import { fmt, printTable, procCpuMs, procRssKb, procThreadCpuMs } from "./support/proc.ts";
-import { slowInStalls, StallRecorder } from "./support/stalls.ts";
+import { StallRecorder, tailShareInStalls, type TimedRun } from "./support/stalls.ts";
 
 const { quick: QUICK, cBin: C_BIN, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS } = BENCH;
 const IDLE_BIG = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
@@ -118,7 +118,7 @@ async function cpuPerMb(pid: number, base: LoadOptions): Promise<number[]> {
 async function latencyAt1000(pid: number, base: LoadOptions): Promise<number[]> {
   const total = AFTER_CONNECT_SECONDS + SECONDS;
   const firsts: number[] = [];
-  const steady: { rttMs: Float64Array; echoAtMs: Float64Array; stalls: number[] }[] = [];
+  const steady: TimedRun[] = [];
   const jitMs = [Number.NaN, Number.NaN];
   for (let set = 0; set < 2; set++) {
     let jit0 = 0;
@@ -143,7 +143,7 @@ async function latencyAt1000(pid: number, base: LoadOptions): Promise<number[]> 
   pooled.set(steady[0]!.rttMs);
   pooled.set(steady[1]!.rttMs, steady[0]!.rttMs.length);
   const p99 = percentile(pooled, 99);
-  return [firsts[0]!, firsts[1]!, p99, percentile(pooled, 50), jitMs[0]!, jitMs[1]!, tailInStallsPct(steady, p99)];
+  return [firsts[0]!, firsts[1]!, p99, percentile(pooled, 50), jitMs[0]!, jitMs[1]!, tailShareInStalls(steady, p99)];
 }
 
 /** 1,000 clients at 1 KiB/s on the fresh proxy (LIGHT_ROWS): p99, p50, the tail's share in load-generator stalls. */
@@ -153,19 +153,7 @@ async function lightLatencyFresh(_pid: number, base: LoadOptions): Promise<numbe
   const seen = { rttMs: r.rttMs, echoAtMs: r.echoAtMs, stalls: stalls.stop() };
   if (r.errors > 0) return LIGHT_ROWS.map(() => Number.NaN);
   const p99 = percentile(r.rttMs, 99);
-  return [p99, percentile(r.rttMs, 50), tailInStallsPct([seen], p99)];
-}
-
-/** Of the round trips at or over `p99` in all `sets`, the share (%) that overlap a load-generator stall. */
-function tailInStallsPct(sets: readonly { rttMs: Float64Array; echoAtMs: Float64Array; stalls: number[] }[], p99: number): number {
-  let slow = 0;
-  let inStalls = 0;
-  for (const s of sets) {
-    const n = slowInStalls(s.rttMs, s.echoAtMs, p99, s.stalls);
-    slow += n.slow;
-    inStalls += n.inStalls;
-  }
-  return (100 * inStalls) / slow;
+  return [p99, percentile(r.rttMs, 50), tailShareInStalls([seen], p99)];
 }
 
 /** For each paired row: in how many rounds ours was below C (each round runs both, back to back). */

@@ -47,6 +47,25 @@ export function slowInStalls(rttMs: Float64Array, echoAtMs: Float64Array, thresh
   return { slow, inStalls };
 }
 
+/** One load run's round trips (`rttMs[i]` ended at `echoAtMs[i]`) and the stalls seen during it. */
+export interface TimedRun {
+  rttMs: Float64Array;
+  echoAtMs: Float64Array;
+  stalls: number[];
+}
+
+/** Of the round trips at or over `thresholdMs` in all `runs`, the share (%) that overlap a stall of their run. */
+export function tailShareInStalls(runs: readonly TimedRun[], thresholdMs: number): number {
+  let slow = 0;
+  let inStalls = 0;
+  for (const r of runs) {
+    const n = slowInStalls(r.rttMs, r.echoAtMs, thresholdMs, r.stalls);
+    slow += n.slow;
+    inStalls += n.inStalls;
+  }
+  return (100 * inStalls) / slow;
+}
+
 /** Whether [from, to] overlaps a stall (binary search on the sorted stall ends). */
 function overlapsAny(stalls: number[], from: number, to: number): boolean {
   let lo = 0;

@@ -1,7 +1,7 @@
 // bench/support/stalls.ts: which slow round trips overlap a load-generator stall (the bench's
 // evidence for how much of a p99 row the rig itself made).
 import { expect, test } from "bun:test";
-import { slowInStalls, StallRecorder } from "../../bench/support/stalls.ts";
+import { slowInStalls, StallRecorder, tailShareInStalls } from "../../bench/support/stalls.ts";
 
 test("a slow round trip counts when a stall falls between its send and its echo, not before or after", () => {
   const stalls = [100, 103, 200, 204, 300, 302];
@@ -32,4 +32,13 @@ test("the recorder notes a blocked event loop as one stall covering the block", 
   for (let i = 0; i < stalls.length; i += 2) if (stalls[i]! <= t0 + 1 && stalls[i + 1]! >= t1) covering.push(stalls[i + 1]! - stalls[i]!);
   expect(covering.length).toBe(1);
   expect(covering[0]!).toBeGreaterThanOrEqual(30);
+});
+
+test("the share pools several runs, each against its own stalls", () => {
+  // run a: two slow round trips, one in its stall; run b: two slow, both in its stalls, one fast
+  const a = { rttMs: Float64Array.of(5, 5), echoAtMs: Float64Array.of(10, 50), stalls: [8, 9] };
+  const b = { rttMs: Float64Array.of(5, 5, 1), echoAtMs: Float64Array.of(10, 50, 60), stalls: [7, 8, 46, 47] };
+  expect(tailShareInStalls([a, b], 5)).toBe(75);
+  // without b's own stalls only a's one counts: a's stall at 8..9 would cover b's 5..10 if shared
+  expect(tailShareInStalls([{ ...b, stalls: [] }, a], 5)).toBe(25);
 });
