@@ -4,9 +4,10 @@
 //
 // Why (docs/benchmarks.md, tenth session): on a fresh proxy, FTL compiles the hot path during the
 // first ~10–20 s of traffic and its compiles put 1–3 ms stalls into that period's round trips. 1,000
-// clients at 1 KiB/s each: p99 1.3–3.1 ms with FTL, 0.6 ms without (C: 0.6–0.7). The DFG tier alone
-// costs no measurable CPU per MB or per message here (native ciphers and syscalls dominate), so the
-// tier buys this data path nothing and makes every restart's reconnect herd slower.
+// clients at 1 KiB/s each, p99 of seconds 2–10: 1.3–3.1 ms with FTL, median 0.60 ms without (C's
+// median 0.68). The DFG tier alone costs no measurable CPU per MB or per message here (native
+// ciphers and syscalls dominate), so the tier buys this data path nothing and makes every
+// restart's reconnect herd slower. The price: one extra process image at start (~20 ms).
 
 /** The JSC option this module sets; a user who sets it (to anything) keeps their own choice. */
 export const FTL_OPTION_ENV = "BUN_JSC_useFTLJIT";
