@@ -34,6 +34,7 @@ export interface BinaryProxyOptions {
   domains?: readonly string[];
   workers?: number;
   extra?: readonly string[];
+  env?: Record<string, string>;
   startTimeoutMs?: number;
 }
 
@@ -60,7 +61,7 @@ export async function startBinaryProxy(cleanup: Cleanup, o: BinaryProxyOptions):
   for (const d of o.domains ?? []) args.push("-D", d);
   if (o.workers) args.push("-M", String(o.workers));
   args.push(...(o.extra ?? []), configPath);
-  const p = startProxy(args, cleanup);
+  const p = startProxy(args, cleanup, { env: o.env });
   const ms = o.startTimeoutMs ?? 10_000;
   if (o.workers) await p.waitForLine(/\[worker \d+\] main loop/, ms, o.workers);
   else await p.waitForLine(/main loop/, ms);
