@@ -1,5 +1,6 @@
 // One serving process: the single process (-M 0) or a -M worker. C order (config-and-cli.md §D.1):
 // config check → -H bind → -c → proxy secret → -u → Started as → ME targets → -p /stats → main loop.
+// Beyond C, in middle-end mode the message path is warmed up over loopback right before the bind.
 // Signals: SIGTERM/SIGINT stop gracefully (≤ ~2 s), SIGUSR1 reopens -l, SIGHUP reloads the config.
 import type { ProxyOptions } from "../cli/proxy-options.ts";
 import { aesPwdHash, loadProxySecret, type ProxySecret } from "../config/proxy-secret.ts";
@@ -12,14 +13,16 @@ import { createDataPlane, type DataPlane } from "../proxy/data-plane.ts";
 import type { MiddleEnd } from "../proxy/middle-contract.ts";
 import { makeProcessId } from "../rpc/handshake.ts";
 import { MiddlePool } from "../rpc/pool.ts";
+import type { Logger } from "../log.ts";
 import type { StatsSnapshot } from "../stats/counters.ts";
 import { startWorkerLink, type WorkerLink } from "../supervisor/worker-link.ts";
 import { ConfigReloader } from "./config-reload.ts";
 import type { ProcessContext } from "./context.ts";
 import { changeUserGroup } from "./privileges.ts";
+import { warmUpMessagePath, warmUpMs } from "../warmup/warm-up.ts";
 import type { TerminateSignal } from "./signals.ts";
 import { composeSnapshot } from "./stats-compose.ts";
-import { createStatsTaps } from "./stats-taps.ts";
+import { createStatsTaps, type StatsTaps } from "./stats-taps.ts";
 import { FdPeak } from "../stats/proc.ts";
 import { openStatsEndpoint, processInfo, type StatsEndpoint } from "./stats-endpoint.ts";
 import {
@@ -51,10 +54,7 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
   let pool: MiddlePool | null = null;
   // per-DC / per-secret figures are taken where a client meets its upstream (stats-taps.ts)
   const taps = createStatsTaps(options.secrets.length);
-  const middle: MiddleEnd = taps.middle(
-    { bind: (client, sink2) => (pool ? pool.bind(client, sink2) : null) },
-    (dc) => pool === null || pool.config.clusters.has(dc),
-  );
+  const middle = tappedMiddle(taps, () => pool);
   const direct = options.direct ? createDirectUpstream({ options, log }) : null;
   const plane: DataPlane = createDataPlane({
     options: { ...options, maxSpecialConnections: specialLimit },
@@ -63,6 +63,7 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
     direct: direct ? taps.direct(direct) : null,
     reusePort: worker,
   });
+  if (config) await warmUp(options, log, (p) => tappedMiddle(createStatsTaps(options.secrets.length), () => p));
   await plane.start();
 
   let secret: ProxySecret | null = options.direct ? null : await loadSecretOrThrow(options, log);
@@ -187,6 +188,29 @@ export async function serve(options: ProxyOptions, ctx: ProcessContext): Promise
   if (!worker) announce(options, plane.listeningPorts, log, ctx);
   log.info("main loop");
   link?.ready(plane.listeningPorts);
+}
+
+/** The middle end sessions see: the pool (null until it exists) behind the per-DC / per-secret taps. */
+function tappedMiddle(taps: StatsTaps, pool: () => MiddlePool | null): MiddleEnd {
+  return taps.middle(
+    { bind: (client, sink) => pool()?.bind(client, sink) ?? null },
+    (dc) => {
+      const p = pool();
+      return p === null || p.config.clusters.has(dc);
+    },
+  );
+}
+
+/** Beyond C: runs the message path over loopback before the ports open (warmup/warm-up.ts). */
+async function warmUp(options: ProxyOptions, log: Logger, middleOf: (pool: MiddlePool) => MiddleEnd): Promise<void> {
+  const durationMs = warmUpMs(process.env);
+  if (durationMs === 0) return;
+  try {
+    const r = await warmUpMessagePath({ durationMs, proxyTag: options.proxyTag, middleOf });
+    log.debug(`message path warmed up: ${r.connections} connections, ${r.roundTrips} round trips in ${Math.round(r.elapsedMs)} ms`);
+  } catch (error) {
+    log.info(`message path warm-up skipped: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function bounded(p: Promise<void>, ms: number): Promise<void> {
