@@ -12,7 +12,7 @@ import { CONNECT_TIMEOUT_MS, RPCF_USE_CRC32C, SEQ_HANDSHAKE } from "./constants.
 import type { ConnectionEvents, ConnectionSettings, ProxySecret } from "./connection-settings.ts";
 import { FrameDecoder, FrameEncoder } from "./frame.ts";
 import { checkMiddleHandshake, encodeHandshake, encodeHandshakeError, peerPidOf, type ProcessId } from "./handshake.ts";
-import { deriveLinkKeys } from "./keys.ts";
+import { deriveLinkKeys, linkAddresses } from "./keys.ts";
 import { checkMiddleNonce, decodeNonce, encodeNonce } from "./nonce.ts";
 import type { MiddleSocket } from "./socket.ts";
 import {
@@ -289,19 +289,12 @@ export class MiddleConnection implements BindingOwner, TurnFlushable {
     if (this.#decoder.bufferedBytes > 0) return this.#fail(-6, "bytes after the middle-end nonce");
     const sock = this.#socket!;
     const remote = toEndpoint(sock.remoteAddress || this.target.host, sock.remotePort || this.target.port);
-    const local = this.#local!;
-    const nat = this.#s.nat;
     const keys = deriveLinkKeys(
       {
         nonceServer: d.packet.nonce,
         nonceClient: this.#nonce,
         clientTs: this.#nonceTs,
-        serverIpv4: nat.translate(remote.ipv4),
-        serverPort: remote.port,
-        clientIpv4: nat.translate(local.ipv4),
-        clientPort: local.port,
-        serverIpv6: remote.ipv6,
-        clientIpv6: local.ipv6,
+        ...linkAddresses(remote, this.#local!, this.#s.nat),
         secret: this.#secret.bytes,
       },
       "client",

@@ -1,6 +1,7 @@
 // AES-256-CBC key/IV derivation of the middle-end link: aes_create_keys in net-crypto-aes.c
 // (backend-rpc.md §4). The proxy is always the "client"; the ME is the "server".
 import { md5, sha1 } from "../crypto/hash.ts";
+import type { Endpoint, NatTable } from "./address.ts";
 
 export interface KeyMaterialInput {
   nonceServer: Uint8Array;
@@ -19,6 +20,20 @@ export interface KeyMaterialInput {
   secret: Uint8Array;
   /** DH g_ab (256 bytes) when schema 3 was agreed. */
   tempKey?: Uint8Array;
+}
+
+export type LinkAddresses = Pick<KeyMaterialInput, "serverIpv4" | "serverPort" | "clientIpv4" | "clientPort" | "serverIpv6" | "clientIpv6">;
+
+/** The address slots of the key material from the link's two ends, IPv4 through the --nat-info table. */
+export function linkAddresses(server: Endpoint, client: Endpoint, nat?: NatTable): LinkAddresses {
+  return {
+    serverIpv4: nat ? nat.translate(server.ipv4) : server.ipv4,
+    serverPort: server.port,
+    clientIpv4: nat ? nat.translate(client.ipv4) : client.ipv4,
+    clientPort: client.port,
+    serverIpv6: server.ipv6,
+    clientIpv6: client.ipv6,
+  };
 }
 
 export type KeyPurpose = "CLIENT" | "SERVER";

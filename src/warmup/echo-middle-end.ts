@@ -10,7 +10,7 @@ import { toEndpoint } from "../rpc/address.ts";
 import { RPC_F_QUICKACK, RPCF_USE_CRC32C } from "../rpc/constants.ts";
 import { FrameDecoder, FrameEncoder, type FrameBody } from "../rpc/frame.ts";
 import { decodeHandshake, encodeHandshake, type ProcessId } from "../rpc/handshake.ts";
-import { deriveLinkKeys } from "../rpc/keys.ts";
+import { deriveLinkKeys, linkAddresses } from "../rpc/keys.ts";
 import { checkClientNonce, decodeNonce, encodeNonce } from "../rpc/nonce.ts";
 import { decodeProxyReq, encodeProxyAnsHead, encodeSimpleAck } from "../rpc/wire.ts";
 
@@ -50,23 +50,8 @@ export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): Ec
     if (!d.ok || !checkClientNonce(d.packet, { keySelect, nowSec: now }).ok) return false;
     const nonce = random.bytes(16);
     send(l, [encodeNonce({ keySelect, ts: now, nonce })]);
-    const local = toEndpoint(s.localAddress, s.localPort);
-    const remote = toEndpoint(s.remoteAddress, s.remotePort);
-    const keys = deriveLinkKeys(
-      {
-        nonceServer: nonce,
-        nonceClient: d.packet.nonce,
-        clientTs: d.packet.ts,
-        serverIpv4: local.ipv4,
-        serverPort: local.port,
-        clientIpv4: remote.ipv4,
-        clientPort: remote.port,
-        serverIpv6: local.ipv6,
-        clientIpv6: remote.ipv6,
-        secret,
-      },
-      "server",
-    );
+    const ends = linkAddresses(toEndpoint(s.localAddress, s.localPort), toEndpoint(s.remoteAddress, s.remotePort));
+    const keys = deriveLinkKeys({ nonceServer: nonce, nonceClient: d.packet.nonce, clientTs: d.packet.ts, ...ends, secret }, "server");
     l.cipher = createAesCbcEncryptor(keys.write.key, keys.write.iv);
     l.decipher = createAesCbcDecryptor(keys.read.key, keys.read.iv);
     l.stage = "handshake";

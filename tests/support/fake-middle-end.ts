@@ -10,7 +10,7 @@ import { createNatTable, toEndpoint } from "../../src/rpc/address.ts";
 import { RPC_CLOSE_CONN, RPC_HANDSHAKE, RPC_PING, RPC_PONG, RPC_PROXY_REQ, RPCF_USE_CRC32C } from "../../src/rpc/constants.ts";
 import { FrameDecoder, FrameEncoder, type FrameBody } from "../../src/rpc/frame.ts";
 import { decodeHandshake, encodeHandshake, type ProcessId } from "../../src/rpc/handshake.ts";
-import { deriveLinkKeys } from "../../src/rpc/keys.ts";
+import { deriveLinkKeys, linkAddresses } from "../../src/rpc/keys.ts";
 import { checkClientNonce, decodeNonce, encodeNonce } from "../../src/rpc/nonce.ts";
 import { decodeProxyReq, encodeCloseExt, encodePing, encodePong, encodeProxyAnsHead, encodeSimpleAck } from "../../src/rpc/wire.ts";
 
@@ -235,23 +235,8 @@ export class FakeMiddleEnd {
     if (this.#opts.garbageAfterNonce) st.queue.write(new Uint8Array(16).fill(0x55));
     const s = st.conn.socket;
     const nat = createNatTable(this.#opts.nat ?? []);
-    const local = toEndpoint(s.localAddress, s.localPort);
-    const remote = toEndpoint(s.remoteAddress, s.remotePort);
-    const keys = deriveLinkKeys(
-      {
-        nonceServer: nonce,
-        nonceClient: d.packet.nonce,
-        clientTs: d.packet.ts,
-        serverIpv4: nat.translate(local.ipv4),
-        serverPort: local.port,
-        clientIpv4: nat.translate(remote.ipv4),
-        clientPort: remote.port,
-        serverIpv6: local.ipv6,
-        clientIpv6: remote.ipv6,
-        secret,
-      },
-      "server",
-    );
+    const ends = linkAddresses(toEndpoint(s.localAddress, s.localPort), toEndpoint(s.remoteAddress, s.remotePort), nat);
+    const keys = deriveLinkKeys({ nonceServer: nonce, nonceClient: d.packet.nonce, clientTs: d.packet.ts, ...ends, secret }, "server");
     st.cipher = createAesCbcEncryptor(keys.write.key, keys.write.iv);
     // bytes already decoded past the nonce are impossible: the proxy waits for our nonce
     st.decipher = createAesCbcDecryptor(keys.read.key, keys.read.iv);
