@@ -70,6 +70,23 @@ export interface DataPlaneDeps {
   reclaimer?: MemoryReclaimer | null;
 }
 
+/** A data plane on 127.0.0.1 at a port the OS picks, without -D or limits (the warm-up's, and tests'). */
+export function loopbackPlaneOptions(secrets: DataPlaneDeps["options"]["secrets"]): DataPlaneDeps["options"] {
+  return {
+    httpPorts: [0],
+    ipv6: false,
+    address: "127.0.0.1",
+    secrets,
+    domains: [],
+    tlsStrict: false,
+    maxSpecialConnections: 0,
+    maxAcceptRate: 0,
+    windowClamp: 0,
+    direct: false,
+    workers: 0,
+  };
+}
+
 export interface DataPlane {
   start(): Promise<void>;
   stop(): Promise<void>;

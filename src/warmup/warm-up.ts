@@ -12,7 +12,7 @@ import { scanConfig, buildConfig } from "../config/parse.ts";
 import type { ProxyConfig } from "../config/types.ts";
 import { systemRandom, type RandomSource } from "../crypto/random.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { createDataPlane } from "../proxy/data-plane.ts";
+import { createDataPlane, loopbackPlaneOptions } from "../proxy/data-plane.ts";
 import type { MiddleEnd } from "../proxy/middle-contract.ts";
 import { makeProcessId } from "../rpc/handshake.ts";
 import { MiddlePool } from "../rpc/pool.ts";
@@ -75,19 +75,7 @@ export async function warmUpMessagePath(o: WarmUpOptions): Promise<WarmUpReport>
     random,
   });
   const plane = createDataPlane({
-    options: {
-      httpPorts: [0],
-      ipv6: false,
-      address: "127.0.0.1",
-      secrets: [clientSecret],
-      domains: [],
-      tlsStrict: false,
-      maxSpecialConnections: 0,
-      maxAcceptRate: 0,
-      windowClamp: 0,
-      direct: false,
-      workers: 0,
-    },
+    options: loopbackPlaneOptions([clientSecret]),
     log: quiet,
     middle: o.middleOf ? o.middleOf(pool) : pool,
     direct: null,

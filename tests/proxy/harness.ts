@@ -1,10 +1,9 @@
 // Shared loopback fixtures for the data-plane tests: a data plane on an OS-chosen port (port 0 is
 // accepted by createDataPlane; the CLI itself only allows 1..65535), a real MiddlePool against the
 // fake middle end, and a fake origin for fronting that records every byte it receives.
-import type { ProxyOptions } from "../../src/cli/proxy-options.ts";
 import { seededRandom } from "../../src/crypto/random.ts";
 import { createMemoryLogger } from "../../src/log.ts";
-import { createDataPlane, type DataPlane, type DataPlaneDeps } from "../../src/proxy/data-plane.ts";
+import { createDataPlane, loopbackPlaneOptions, type DataPlane, type DataPlaneDeps } from "../../src/proxy/data-plane.ts";
 import type { MiddleEnd } from "../../src/proxy/middle-contract.ts";
 import { MiddlePool } from "../../src/rpc/pool.ts";
 import { FakeMiddleEnd } from "../support/fake-middle-end.ts";
@@ -22,20 +21,7 @@ export const DOMAIN = "example.com";
 export type PlaneOptions = DataPlaneDeps["options"];
 
 export function planeOptions(over: Partial<PlaneOptions> = {}): PlaneOptions {
-  return {
-    httpPorts: [0],
-    ipv6: false,
-    address: "127.0.0.1",
-    secrets: SECRETS,
-    domains: [],
-    tlsStrict: false,
-    maxSpecialConnections: 0,
-    maxAcceptRate: 0,
-    windowClamp: 0,
-    direct: false,
-    workers: 0,
-    ...over,
-  } satisfies Partial<ProxyOptions>;
+  return { ...loopbackPlaneOptions(SECRETS), ...over };
 }
 
 export interface Cleanup {
