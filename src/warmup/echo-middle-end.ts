@@ -78,6 +78,19 @@ export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): Ec
     send(l, answer);
   };
 
+  /** One packet in the link's stage; false ends the link. */
+  const onPacket = (s: Socket<undefined>, l: Link, body: Uint8Array): boolean => {
+    switch (l.stage) {
+      case "nonce":
+        return onNonce(s, l, body);
+      case "handshake":
+        return onHandshake(l, body);
+      case "tunnel":
+        onTunnel(l, body);
+        return true;
+    }
+  };
+
   const onData = (s: Socket<undefined>, chunk: Uint8Array): void => {
     const l = links.get(s);
     if (!l) return;
@@ -85,12 +98,20 @@ export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): Ec
     for (;;) {
       const r = l.decoder.next();
       if (r.kind === "need-more") return;
-      const ok = r.kind === "packet" && (l.stage === "nonce" ? onNonce(s, l, r.body) : l.stage === "handshake" ? onHandshake(l, r.body) : (onTunnel(l, r.body), true));
-      if (!ok) {
+      if (r.kind === "error" || !onPacket(s, l, r.body)) {
         s.terminate();
         return;
       }
     }
+  };
+
+  /** The link is gone: its cipher contexts (in libcrypto) are released now, not by the collector. */
+  const forget = (s: Socket<undefined>): void => {
+    const l = links.get(s);
+    if (!l) return;
+    links.delete(s);
+    l.cipher?.free();
+    l.decipher?.free();
   };
 
   const listener: TCPSocketListener<undefined> = Bun.listen<undefined>({
@@ -104,8 +125,8 @@ export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): Ec
       },
       data: onData,
       drain: (s) => links.get(s)?.queue.flush(),
-      close: (s) => void links.delete(s),
-      error: (s) => void links.delete(s),
+      close: forget,
+      error: forget,
     },
   });
 
@@ -115,8 +136,10 @@ export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): Ec
       return answered;
     },
     stop() {
-      for (const s of links.keys()) s.terminate();
-      links.clear();
+      for (const s of [...links.keys()]) {
+        s.terminate();
+        forget(s);
+      }
       listener.stop(true);
     },
   };
