@@ -207,7 +207,7 @@ async function warmUp(options: ProxyOptions, log: Logger, middleOf: (pool: Middl
   if (durationMs === 0) return;
   try {
     const r = await warmUpMessagePath({ durationMs, proxyTag: options.proxyTag, middleOf });
-    log.debug(`message path warmed up: ${r.connections} connections, ${r.roundTrips} round trips in ${Math.round(r.elapsedMs)} ms`);
+    log.debug(`message path warmed up: ${r.connections} connections (${r.broken} broken), ${r.roundTrips} round trips in ${Math.round(r.elapsedMs)} ms`);
   } catch (error) {
     log.info(`message path warm-up skipped: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -27,23 +27,28 @@ export interface WarmClientOptions {
 export interface WarmClientCounts {
   connections: number;
   roundTrips: number;
+  /** Connections refused, cut by the proxy or answered with bytes that did not decode. */
+  broken: number;
 }
 
 /** Connects again and again until the deadline; resolves with what it did (never rejects). */
 export async function runWarmClient(o: WarmClientOptions): Promise<WarmClientCounts> {
   const payloads = SIZES.map((size) => payloadOf(size, o.random));
-  const counts: WarmClientCounts = { connections: 0, roundTrips: 0 };
+  const counts: WarmClientCounts = { connections: 0, roundTrips: 0, broken: 0 };
   while (performance.now() < o.deadline) {
-    const trips = await oneConnection(o, payloads);
+    const c = await oneConnection(o, payloads);
     counts.connections++;
-    counts.roundTrips += trips;
-    if (trips === 0) break; // refused or broken: the warm-up is over for this client
+    counts.roundTrips += c.roundTrips;
+    if (c.broken) {
+      counts.broken++;
+      break; // the warm-up is over for this client
+    }
   }
   return counts;
 }
 
-/** One connection's round trips; resolves once it is closed or ended. */
-function oneConnection(o: WarmClientOptions, payloads: readonly Uint8Array[]): Promise<number> {
+/** One connection: its round trips, and whether it ended other than by our own hang-up. */
+function oneConnection(o: WarmClientOptions, payloads: readonly Uint8Array[]): Promise<{ roundTrips: number; broken: boolean }> {
   return new Promise((resolve) => {
     const init = createObfuscated2Init({ secret: o.secret, transport: o.transport, dc: o.dc, random: o.random });
     const stack = createOutboundStack({ ...init, transport: o.transport, tls: false, random: o.random });
@@ -53,17 +58,18 @@ function oneConnection(o: WarmClientOptions, payloads: readonly Uint8Array[]): P
     let awaited = 0;
     let roundTrips = 0;
     let settled = false;
-    const done = (): void => {
+    const done = (broken: boolean): void => {
       if (settled) return;
       settled = true;
-      resolve(roundTrips);
+      resolve({ roundTrips, broken });
     };
-    const finish = (s: Socket<undefined>): void => {
+    const hangUp = (s: Socket<undefined>, broken: boolean): void => {
+      done(broken); // first: end() may run the close handler at once
       s.end();
-      done();
     };
+    const gone = (): void => done(true);
     const burst = (s: Socket<undefined>, prefix: Uint8Array | null): void => {
-      if (bursts++ === BURSTS_PER_CONNECTION || performance.now() >= o.deadline) return finish(s);
+      if (bursts++ === BURSTS_PER_CONNECTION || performance.now() >= o.deadline) return hangUp(s, false);
       const packets = [];
       for (let n = 1 + (sent % 3); n > 0; n--, sent++) packets.push({ payload: payloads[sent % payloads.length]!, quickAck: askAcks && sent % 8 === 7 });
       awaited = packets.length;
@@ -79,17 +85,17 @@ function oneConnection(o: WarmClientOptions, payloads: readonly Uint8Array[]): P
         data(s, chunk) {
           const r = stack.decode(chunk);
           for (const e of r.events) if (e.kind === "packet") awaited--;
-          if (r.kind === "error") finish(s);
+          if (r.kind === "error") hangUp(s, true);
           else if (awaited === 0) {
             roundTrips++;
             burst(s, null);
           }
         },
-        close: done,
-        error: done,
-        connectError: done,
+        close: gone,
+        error: gone,
+        connectError: gone,
       },
-    }).catch(done);
+    }).catch(gone);
   });
 }
 

@@ -34,6 +34,8 @@ const WARM_DC = 2;
 export interface WarmUpReport {
   readonly connections: number;
   readonly roundTrips: number;
+  /** Connections that ended other than by their client's hang-up (0 when all is well). */
+  readonly broken: number;
   readonly answered: number;
   readonly elapsedMs: number;
 }
@@ -95,7 +97,7 @@ export async function warmUpMessagePath(o: WarmUpOptions): Promise<WarmUpReport>
     }
     const counts = await Promise.race([Promise.all(runs), Bun.sleep(o.durationMs + SETUP_LIMIT_MS).then(() => [])]);
     const sum = (k: keyof WarmClientCounts): number => counts.reduce((a, c) => a + c[k], 0);
-    return { connections: sum("connections"), roundTrips: sum("roundTrips"), answered: me.answered, elapsedMs: performance.now() - started };
+    return { connections: sum("connections"), roundTrips: sum("roundTrips"), broken: sum("broken"), answered: me.answered, elapsedMs: performance.now() - started };
   } finally {
     pool.stop();
     await Promise.race([plane.stop(), Bun.sleep(SETUP_LIMIT_MS)]);
