@@ -4,6 +4,7 @@
 // request asks for one). It serves the proxy's own MiddleConnection only: not a test double of C.
 import type { Socket, TCPSocketListener } from "bun";
 import { createAesCbcDecryptor, createAesCbcEncryptor, type CbcStream } from "../crypto/aes.ts";
+import type { ProxySecret } from "../config/proxy-secret.ts";
 import type { RandomSource } from "../crypto/random.ts";
 import { WriteQueue } from "../io/write-queue.ts";
 import { toEndpoint } from "../rpc/address.ts";
@@ -33,9 +34,9 @@ export interface EchoMiddleEnd {
   stop(): void;
 }
 
-/** Listens on 127.0.0.1 (a port the OS picks) for links keyed with `secret` (the --aes-pwd bytes). */
-export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): EchoMiddleEnd {
-  const keySelect = new DataView(secret.buffer, secret.byteOffset, 4).getUint32(0, true);
+/** Listens on 127.0.0.1 (a port the OS picks) for links keyed with `secret` (an --aes-pwd). */
+export function startEchoMiddleEnd(secret: Pick<ProxySecret, "bytes" | "keySelect">, random: RandomSource): EchoMiddleEnd {
+  const keySelect = secret.keySelect;
   const links = new Map<Socket<undefined>, Link>();
   let answered = 0;
 
@@ -51,7 +52,7 @@ export function startEchoMiddleEnd(secret: Uint8Array, random: RandomSource): Ec
     const nonce = random.bytes(16);
     send(l, [encodeNonce({ keySelect, ts: now, nonce })]);
     const ends = linkAddresses(toEndpoint(s.localAddress, s.localPort), toEndpoint(s.remoteAddress, s.remotePort));
-    const keys = deriveLinkKeys({ nonceServer: nonce, nonceClient: d.packet.nonce, clientTs: d.packet.ts, ...ends, secret }, "server");
+    const keys = deriveLinkKeys({ nonceServer: nonce, nonceClient: d.packet.nonce, clientTs: d.packet.ts, ...ends, secret: secret.bytes }, "server");
     l.cipher = createAesCbcEncryptor(keys.write.key, keys.write.iv);
     l.decipher = createAesCbcDecryptor(keys.read.key, keys.read.iv);
     l.stage = "handshake";

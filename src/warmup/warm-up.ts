@@ -9,6 +9,7 @@
 // Nothing here touches the process's stats, its -H ports or the real middle ends.
 import type { ProxyOptions } from "../cli/proxy-options.ts";
 import { scanConfig, buildConfig } from "../config/parse.ts";
+import { checkProxySecret, MIN_PWD_LEN, type ProxySecret } from "../config/proxy-secret.ts";
 import type { ProxyConfig } from "../config/types.ts";
 import { systemRandom, type RandomSource } from "../crypto/random.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -64,13 +65,12 @@ export async function warmUpMessagePath(o: WarmUpOptions): Promise<WarmUpReport>
   const started = performance.now();
   const random = o.random ?? systemRandom;
   const quiet: Logger = createLogger({ verbosity: 0, write: () => {} });
-  const proxySecret = random.bytes(32);
-  proxySecret[0] |= 1; // key_select (its first 4 bytes) must not be 0
+  const secret = warmUpProxySecret(random);
   const clientSecret = random.bytes(16);
-  const me = startEchoMiddleEnd(proxySecret, random);
+  const me = startEchoMiddleEnd(secret, random);
   const pool = new MiddlePool({
     config: loopbackConfig(me.port),
-    secret: { bytes: proxySecret, keySelect: new DataView(proxySecret.buffer, proxySecret.byteOffset, 4).getUint32(0, true) },
+    secret,
     options: { proxyTag: o.proxyTag, natInfo: [], pingIntervalSec: 0 },
     log: quiet,
     pid: makeProcessId(0x7f000001, -1, process.pid, Math.floor(Date.now() / 1000)),
@@ -105,6 +105,15 @@ export async function warmUpMessagePath(o: WarmUpOptions): Promise<WarmUpReport>
     // its garbage collected now, not in a full collection that clients wait out later (and RSS drops)
     Bun.gc(true);
   }
+}
+
+/** A random --aes-pwd of the smallest size, read as the real one is. */
+function warmUpProxySecret(random: RandomSource): ProxySecret {
+  const bytes = random.bytes(MIN_PWD_LEN);
+  bytes[0] |= 1; // key_select (the first 4 bytes) must not be 0
+  const checked = checkProxySecret(bytes, "warm-up");
+  if (!checked.ok) throw new Error("warm-up proxy secret rejected");
+  return checked.secret;
 }
 
 /** `proxy_for 2 127.0.0.1:<port>;` as a parsed proxy-multi.conf. */
