@@ -13,7 +13,7 @@ import { checkProxySecret, MIN_PWD_LEN, type ProxySecret } from "../config/proxy
 import type { ProxyConfig } from "../config/types.ts";
 import { systemRandom, type RandomSource } from "../crypto/random.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { createDataPlane, loopbackPlaneOptions } from "../proxy/data-plane.ts";
+import { createDataPlane, loopbackPlaneOptions, type DataPlane } from "../proxy/data-plane.ts";
 import type { MiddleEnd } from "../proxy/middle-contract.ts";
 import { makeProcessId } from "../rpc/handshake.ts";
 import { MiddlePool } from "../rpc/pool.ts";
@@ -68,27 +68,29 @@ export async function warmUpMessagePath(o: WarmUpOptions): Promise<WarmUpReport>
   const secret = warmUpProxySecret(random);
   const clientSecret = random.bytes(16);
   const me = startEchoMiddleEnd(secret, random);
-  const pool = new MiddlePool({
-    config: loopbackConfig(me.port),
-    secret,
-    options: { proxyTag: o.proxyTag, natInfo: [], pingIntervalSec: 0 },
-    log: quiet,
-    pid: makeProcessId(0x7f000001, -1, process.pid, Math.floor(Date.now() / 1000)),
-    random,
-  });
-  const plane = createDataPlane({
-    options: loopbackPlaneOptions([clientSecret]),
-    log: quiet,
-    middle: o.middleOf ? o.middleOf(pool) : pool,
-    direct: null,
-    reusePort: false,
-    random,
-    reclaimer: null,
-  });
+  let pool: MiddlePool | null = null;
+  let plane: DataPlane | null = null;
   try {
-    pool.start();
+    const p = (pool = new MiddlePool({
+      config: loopbackConfig(me.port),
+      secret,
+      options: { proxyTag: o.proxyTag, natInfo: [], pingIntervalSec: 0 },
+      log: quiet,
+      pid: makeProcessId(0x7f000001, -1, process.pid, Math.floor(Date.now() / 1000)),
+      random,
+    }));
+    plane = createDataPlane({
+      options: loopbackPlaneOptions([clientSecret]),
+      log: quiet,
+      middle: o.middleOf ? o.middleOf(p) : p,
+      direct: null,
+      reusePort: false,
+      random,
+      reclaimer: null,
+    });
+    p.start();
     await plane.start();
-    if (!(await within(SETUP_LIMIT_MS, () => pool.snapshot().connectionsReady > 0))) throw new Error("the loopback middle end never became ready");
+    if (!(await within(SETUP_LIMIT_MS, () => p.snapshot().connectionsReady > 0))) throw new Error("the loopback middle end never became ready");
     const port = plane.listeningPorts[0]!;
     const deadline = performance.now() + o.durationMs;
     const runs: Promise<WarmClientCounts>[] = [];
@@ -99,8 +101,8 @@ export async function warmUpMessagePath(o: WarmUpOptions): Promise<WarmUpReport>
     const sum = (k: keyof WarmClientCounts): number => counts.reduce((a, c) => a + c[k], 0);
     return { connections: sum("connections"), roundTrips: sum("roundTrips"), broken: sum("broken"), answered: me.answered, elapsedMs: performance.now() - started };
   } finally {
-    pool.stop();
-    await Promise.race([plane.stop(), Bun.sleep(SETUP_LIMIT_MS)]);
+    pool?.stop();
+    if (plane) await Promise.race([plane.stop(), Bun.sleep(SETUP_LIMIT_MS)]);
     me.stop();
     // its garbage collected now, not in a full collection that clients wait out later (and RSS drops)
     Bun.gc(true);
